@@ -1,0 +1,191 @@
+"""What a task is: metadata next to the code, validated settings, one ``evaluate`` hook.
+
+A task scores one embedder on one dataset, per layer, and says which layer it would pick
+WITHOUT looking at the test items (:class:`Selection`), with the per-item outputs of that
+layer so two models can be compared on the items both scored.
+
+Task code sees only the :class:`~embeddings.base.Embedder` interface: no family-specific
+branches, so a new adapter is picked up by every task.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
+
+from bench.result import TaskResult, library_versions
+from embeddings.base import Embedder
+from embeddings.registry import suggest
+
+KINDS = ("similarity", "analogy", "context", "geometry", "classification")
+
+
+@dataclass(frozen=True)
+class TaskMeta:
+    """Everything a reader needs to trust a number: dataset, licence, citation, metric."""
+
+    name: str
+    kind: str
+    description: str
+    metric: str
+    datasets: tuple[str, ...]
+    license: str
+    citation: str
+    higher_is_better: bool = True
+    version: str = "1"
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"task {self.name}: kind {self.kind!r} not in {KINDS}")
+        for f in ("name", "description", "metric", "license", "citation"):
+            if not getattr(self, f):
+                raise ValueError(f"task {self.name}: metadata field {f!r} is empty")
+
+
+@dataclass(frozen=True)
+class ItemScores:
+    """Per-item outputs of one layer: ``metric(pred, gold)`` gives the score.
+
+    For Spearman tasks ``pred`` are model similarities and ``gold`` human scores; for
+    accuracy tasks ``pred`` is 1.0/0.0 (correct or not) and ``gold`` is empty.
+    """
+
+    ids: tuple[str, ...]
+    pred: tuple[float, ...]
+    gold: tuple[float, ...] = ()
+    metric: str = "spearman"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ids": list(self.ids), "pred": [round(float(p), 6) for p in self.pred],
+                "gold": list(self.gold), "metric": self.metric}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ItemScores:
+        return cls(tuple(d["ids"]), tuple(d["pred"]), tuple(d.get("gold", ())), d.get("metric", "spearman"))
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The layer a task picks without the test items, and its score on the test items.
+
+    ``criterion`` says how it was chosen (e.g. 'best Spearman on the dev half of the pairs',
+    'best accuracy on train'); ``oracle`` is True only for a best-on-test choice, which
+    reports must label as such.
+    """
+
+    layer: str
+    criterion: str
+    value: float
+    ci_low: float
+    ci_high: float
+    n: int
+    split: str
+    items: ItemScores | None = None
+    oracle: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["items"] = self.items.to_dict() if self.items else None
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Selection:
+        d = dict(d)
+        items = d.pop("items", None)
+        return cls(**d, items=ItemScores.from_dict(items) if items else None)
+
+
+@dataclass
+class TaskOutput:
+    results: list[TaskResult]
+    selection: Selection | None = None
+
+
+def stable_fraction(key: str, salt: str = "") -> float:
+    """A number in [0, 1) from a hash of ``key``: model-independent item splits.
+
+    >>> stable_fraction("tiger|cat") == stable_fraction("tiger|cat")
+    True
+    """
+    digest = hashlib.sha256(f"{salt}\0{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") / 2**64
+
+
+class Task(ABC):
+    """Base class: subclasses set :attr:`meta` and :attr:`defaults` and implement :meth:`evaluate`.
+
+    Settings are keyword arguments validated against :attr:`defaults` (plus the common
+    ``limit``, ``seed`` and ``n_boot``); an unknown setting raises with a did-you-mean.
+    """
+
+    meta: ClassVar[TaskMeta]
+    defaults: ClassVar[dict[str, Any]] = {}
+    common: ClassVar[dict[str, Any]] = {"limit": None, "seed": 0, "n_boot": 1000}
+    #: allowed values of enumerated settings, checked at construction
+    choices: ClassVar[dict[str, tuple[Any, ...]]] = {}
+
+    def __init__(self, **settings: Any) -> None:
+        allowed = {**self.common, **self.defaults}
+        for key in settings:
+            if key not in allowed:
+                raise ValueError(f"task {self.meta.name}: unknown setting {key!r}; "
+                                 f"{suggest(key, allowed)}allowed: {sorted(allowed)}")
+        self.settings: dict[str, Any] = {**allowed, **settings}
+        for key, values in self.choices.items():
+            if self.settings[key] not in values:
+                raise ValueError(f"task {self.meta.name}: {key}={self.settings[key]!r}; allowed: {values}")
+        if self.settings["limit"] is not None and int(self.settings["limit"]) < 1:
+            raise ValueError(f"task {self.meta.name}: limit must be a positive integer")
+
+    @property
+    def name(self) -> str:
+        return self.meta.name
+
+    def run(self, embedder: Embedder) -> TaskOutput:
+        """Evaluate and stamp every result with timing, versions and the checkpoint."""
+        start = time.perf_counter()
+        out = self.evaluate(embedder)
+        seconds = round(time.perf_counter() - start, 3)
+        versions = library_versions()
+        checkpoint = getattr(embedder, "checkpoint", embedder.name)
+        out.results = [
+            TaskResult(**{**r.to_dict(), "seconds": seconds, "versions": versions,
+                          "checkpoint": r.checkpoint or checkpoint})
+            for r in out.results
+        ]
+        return out
+
+    @abstractmethod
+    def evaluate(self, embedder: Embedder) -> TaskOutput:
+        """Score ``embedder``: one TaskResult per layer, and the selection."""
+
+    # -- helpers for subclasses ------------------------------------------------------------
+    def dataset_sha256(self) -> dict[str, str]:
+        from bench.datasets import get_dataset
+
+        out: dict[str, str] = {}
+        for name in self.meta.datasets:
+            for key, df in get_dataset(name).files.items():
+                out[f"{name}/{key}"] = df.sha256
+        return out
+
+    def result(self, embedder: Embedder, layer: str, value: float, ci: tuple[float, float], n: int,
+               total: int, *, protocol: dict[str, Any] | None = None,
+               extra: dict[str, Any] | None = None, metric: str | None = None) -> TaskResult:
+        return TaskResult(
+            task=self.meta.name, embedder=embedder.name, layer=layer, metric=metric or self.meta.metric,
+            value=float(value), ci_low=float(ci[0]), ci_high=float(ci[1]), n=int(n), total=int(total),
+            protocol={**self.settings, **(protocol or {}), "task_version": self.meta.version},
+            dataset_sha256=self.dataset_sha256(), extra=dict(extra or {}),
+        )
+
+
+@dataclass
+class TaskSpec:
+    """A task name with settings, as written in a suite file."""
+
+    name: str
+    settings: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,125 @@
+"""Word similarity: Spearman of cosine similarity against human scores, per layer.
+
+Protocol
+--------
+- Contextual models see each word ALONE, as a one-word sentence (decontextualized vectors,
+  Bommasani et al. 2020); static models look the word up. Same code path for both.
+- A pair is OOV when either word is OOV for the model (or has a zero vector). ``oov="drop"``
+  (default; gensim's ``evaluate_word_pairs`` and most papers) drops it and counts it in
+  ``n`` vs ``total``; ``oov="mean"`` gives an OOV word the mean vector of the dataset's
+  in-vocabulary words (per layer), in the spirit of word-embeddings-benchmarks, which
+  imputes the vocabulary mean; every pair is then scored.
+- 95% CI: percentile bootstrap over pairs (1,000 resamples, seeded).
+- Layer selection for headline comparisons: pairs are split in two halves by a hash of the
+  pair (the same split for every model); the layer with the best Spearman on the dev half is
+  scored on the test half. Per-layer numbers in the tables use all pairs.
+
+Examples
+--------
+>>> from embeddings.random_vectors import RandomEmbedder
+>>> task = SimilarityTask(dataset="ws353")   # doctest: +SKIP
+>>> out = task.run(RandomEmbedder(dim=50))   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+
+from bench.datasets import get_dataset
+from bench.datasets.similarity import Pair, load_pairs
+from bench.stats import bootstrap_ci, spearman
+from bench.tasks.base import ItemScores, Selection, Task, TaskMeta, TaskOutput, stable_fraction
+from embeddings.base import Embedder
+
+logger = logging.getLogger(__name__)
+
+
+def embed_words_alone(embedder: Embedder, words: list[str]) -> tuple[dict[str, np.ndarray], set[str]]:
+    """Each word as a one-word sentence: word -> (n_layers, dim) vectors, and the OOV words."""
+    unique = sorted(set(words))
+    out = embedder.embed([[w] for w in unique])
+    vecs = {w: wv.vectors[0] for w, wv in zip(unique, out)}
+    oov = {w for w, wv in zip(unique, out) if wv.oov[0] or not np.any(wv.vectors[0])}
+    return vecs, oov
+
+
+def row_cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cosine of matching rows of (n, d) arrays; 0 where a row is all zeros."""
+    na = np.linalg.norm(a, axis=-1)
+    nb = np.linalg.norm(b, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cos = (a * b).sum(-1) / (na * nb)
+    return np.where((na > 0) & (nb > 0), cos, 0.0)
+
+
+class SimilarityTask(Task):
+    """Spearman correlation of cosine similarities with human ratings on one pair dataset."""
+
+    defaults: dict[str, Any] = {"dataset": "ws353", "oov": "drop", "dev_fraction": 0.5}
+    choices = {"oov": ("drop", "mean")}
+
+    def __init__(self, **settings: Any) -> None:
+        dataset = settings.get("dataset", self.defaults["dataset"])
+        ds = get_dataset(dataset)
+        self.meta = TaskMeta(
+            name=settings.pop("task_name", dataset), kind="similarity",
+            description=f"Spearman of cosine vs human scores on {ds.title}",
+            metric="spearman", datasets=(dataset,), license=ds.license, citation=ds.citation,
+        )
+        super().__init__(**settings)
+
+    def pairs(self) -> list[Pair]:
+        pairs = load_pairs(self.settings["dataset"])
+        limit = self.settings["limit"]
+        return pairs[: int(limit)] if limit else pairs
+
+    def evaluate(self, embedder: Embedder) -> TaskOutput:
+        pairs = self.pairs()
+        total = len(pairs)
+        vecs, oov_words = embed_words_alone(embedder, [w for p in pairs for w in p[:2]])
+        keep = [i for i, (a, b, _) in enumerate(pairs) if a not in oov_words and b not in oov_words]
+        if self.settings["oov"] == "mean" and len(keep) < total:
+            known = [vecs[w] for w in vecs if w not in oov_words]
+            mean = np.mean(known, axis=0) if known else np.zeros_like(next(iter(vecs.values())))
+            vecs = {w: (mean if w in oov_words else v) for w, v in vecs.items()}
+            keep = list(range(total))
+        if len(keep) < 3:
+            raise ValueError(f"{self.name}: only {len(keep)} of {total} pairs are in the vocabulary of "
+                             f"{embedder.name}; nothing to correlate")
+        gold = np.array([pairs[i][2] for i in keep])
+        a = np.stack([vecs[pairs[i][0]] for i in keep])  # (n, L, dim)
+        b = np.stack([vecs[pairs[i][1]] for i in keep])
+        cos = row_cosine(a, b)  # (n, L)
+        seed, n_boot = self.settings["seed"], self.settings["n_boot"]
+        protocol = {"context": "word alone (one-word sentence)", "similarity": "cosine",
+                    "ci": f"percentile bootstrap over pairs, {n_boot} resamples"}
+        results = []
+        for k, layer in enumerate(embedder.layers):
+            rho = spearman(cos[:, k], gold)
+            ci = bootstrap_ci(spearman, cos[:, k], gold, n_boot=n_boot, seed=seed)
+            results.append(self.result(embedder, layer, rho, ci, len(keep), total, protocol=protocol,
+                                       extra={"oov_pairs": total - len(keep) if self.settings["oov"] == "drop"
+                                              else sum(1 for a_, b_, _ in pairs
+                                                       if a_ in oov_words or b_ in oov_words)}))
+        return TaskOutput(results, self._select(embedder, pairs, keep, cos, gold))
+
+    def _select(self, embedder: Embedder, pairs: list[Pair], keep: list[int], cos: np.ndarray,
+                gold: np.ndarray) -> Selection:
+        ids = [f"{pairs[i][0]}|{pairs[i][1]}" for i in keep]
+        dev = np.array([stable_fraction(x, self.name) < self.settings["dev_fraction"] for x in ids])
+        if len(embedder.layers) == 1 or dev.sum() < 3:
+            best, criterion = 0, "only layer" if len(embedder.layers) == 1 else "first layer (dev too small)"
+        else:
+            dev_scores = [spearman(cos[dev, k], gold[dev]) for k in range(cos.shape[1])]
+            best = int(np.nanargmax(dev_scores))
+            criterion = "best Spearman on the dev half of the pairs (hash split)"
+        test = ~dev
+        pred = cos[test, best]
+        ci = bootstrap_ci(spearman, pred, gold[test], n_boot=self.settings["n_boot"], seed=self.settings["seed"])
+        items = ItemScores(tuple(np.array(ids)[test]), tuple(map(float, pred)), tuple(map(float, gold[test])),
+                           "spearman")
+        return Selection(embedder.layers[best], criterion, spearman(pred, gold[test]), ci[0], ci[1],
+                         int(test.sum()), "test half of the pairs", items)
