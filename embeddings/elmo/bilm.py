@@ -1,0 +1,292 @@
+"""The ELMo biLM in PyTorch: a character CNN, then forward and backward LSTM stacks.
+
+Architecture and numerics follow the original TensorFlow code (bilm-tf), so that a
+checkpoint in the official layout (see :mod:`embeddings.elmo.hdf5_format`) gives the same
+activations as the original:
+
+- char CNN: char embedding -> one convolution per filter width -> max over characters ->
+  activation (``char_cnn.activation``: relu or tanh) -> ``n_highway`` highway layers
+  (``y = g * relu(x W_t + b_t) + (1 - g) * x`` with ``g = sigmoid(x W_c + b_c)``) -> a
+  linear projection to ``lstm.projection_dim`` (absent when the filters already have that
+  width);
+- per direction, ``lstm.n_layers`` LSTM cells with the gates packed as (input, candidate,
+  forget, output), +1.0 added to the forget gate at run time, the cell state clipped to
+  ``cell_clip``, the output projected to ``projection_dim`` and clipped to ``proj_clip``;
+  with ``use_skip_connections`` every layer after the first adds its input to its output.
+- padding: steps beyond a row's length leave its state unchanged (as TensorFlow's
+  ``dynamic_rnn`` with ``sequence_length``), so the state after a batch is each row's state
+  after its last real token; the backward stack reads each row reversed within its length.
+
+Examples
+--------
+>>> import torch
+>>> opts = ElmoOptions.from_dict(tiny_options_dict())
+>>> model = BiLM(opts).eval()
+>>> ids = torch.ones(2, 3, opts.max_chars, dtype=torch.long)
+>>> out = model(ids, torch.tensor([3, 2]))
+>>> out.token.shape, len(out.layers), out.layers[0].shape
+(torch.Size([2, 3, 8]), 2, torch.Size([2, 3, 16]))
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import torch
+from torch import nn
+
+from embeddings.elmo.chars import N_CHAR_IDS
+
+#: Added to the forget gate's pre-activation at run time (TensorFlow's LSTMCell default).
+FORGET_BIAS = 1.0
+
+_ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh}
+
+
+@dataclass(frozen=True)
+class ElmoOptions:
+    """The fields of an ELMo ``options.json`` that define the network.
+
+    ``raw`` keeps the whole parsed file (training-only keys included), so a writer can save
+    it back unchanged.
+    """
+
+    char_dim: int
+    filters: tuple[tuple[int, int], ...]
+    n_highway: int
+    n_characters: int
+    max_chars: int
+    activation: str
+    lstm_dim: int
+    projection_dim: int
+    n_layers: int
+    cell_clip: float | None
+    proj_clip: float | None
+    skip_connections: bool
+    raw: dict[str, Any]
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ElmoOptions:
+        try:
+            cnn, lstm = d["char_cnn"], d["lstm"]
+            opts = cls(
+                char_dim=int(cnn["embedding"]["dim"]),
+                filters=tuple((int(w), int(n)) for w, n in cnn["filters"]),
+                n_highway=int(cnn.get("n_highway", 0)),
+                n_characters=int(cnn.get("n_characters", 262)),
+                max_chars=int(cnn.get("max_characters_per_token", 50)),
+                activation=str(cnn.get("activation", "relu")),
+                lstm_dim=int(lstm["dim"]),
+                projection_dim=int(lstm.get("projection_dim", lstm["dim"])),
+                n_layers=int(lstm["n_layers"]),
+                cell_clip=None if lstm.get("cell_clip") is None else float(lstm["cell_clip"]),
+                proj_clip=None if lstm.get("proj_clip") is None else float(lstm["proj_clip"]),
+                skip_connections=bool(lstm.get("use_skip_connections", False)),
+                raw=d,
+            )
+        except (KeyError, TypeError, ValueError) as e:
+            raise ValueError(
+                f"not an ELMo options.json (bilm-tf layout): missing or bad field {e}; "
+                "expected 'char_cnn' {embedding.dim, filters, n_highway, ...} and "
+                "'lstm' {dim, projection_dim, n_layers, cell_clip, proj_clip, ...}"
+            ) from e
+        if opts.activation not in _ACTIVATIONS:
+            raise ValueError(f"char_cnn.activation {opts.activation!r} not in {sorted(_ACTIVATIONS)}")
+        return opts
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> ElmoOptions:
+        with open(path, encoding="utf-8") as f:
+            return cls.from_dict(json.load(f))
+
+    @property
+    def n_filters(self) -> int:
+        return sum(n for _, n in self.filters)
+
+    @property
+    def use_projection(self) -> bool:
+        """The char CNN has a projection layer unless the filters already give projection_dim."""
+        return self.n_filters != self.projection_dim
+
+    @property
+    def lstm_projects(self) -> bool:
+        """The LSTM cells have a projection (W_P_0) when projection_dim < dim."""
+        return self.projection_dim < self.lstm_dim
+
+
+def tiny_options_dict(**overrides: Any) -> dict[str, Any]:
+    """A small options dict (for doctests and tests); keyword overrides replace top-level keys."""
+    d: dict[str, Any] = {
+        "lstm": {"cell_clip": 3, "use_skip_connections": True, "n_layers": 2, "proj_clip": 3,
+                 "projection_dim": 8, "dim": 16},
+        "char_cnn": {"embedding": {"dim": 4}, "filters": [[1, 4], [2, 4]], "n_highway": 1,
+                     "n_characters": 262, "max_characters_per_token": 50, "activation": "relu"},
+    }
+    d.update(overrides)
+    return d
+
+
+class CharCNN(nn.Module):
+    """Token ids (batch, n_tokens, max_chars) -> context-independent vectors (batch, n_tokens, proj)."""
+
+    def __init__(self, opts: ElmoOptions) -> None:
+        super().__init__()
+        self.opts = opts
+        # row 0 is the mask id; rows 1..261 are the file's char_embed rows (ids 0..260)
+        self.char_embed = nn.Embedding(N_CHAR_IDS, opts.char_dim, padding_idx=0)
+        self.convs = nn.ModuleList(nn.Conv1d(opts.char_dim, n, w) for w, n in opts.filters)
+        d = opts.n_filters
+        self.highway_carry = nn.ModuleList(nn.Linear(d, d) for _ in range(opts.n_highway))
+        self.highway_transform = nn.ModuleList(nn.Linear(d, d) for _ in range(opts.n_highway))
+        self.proj = nn.Linear(d, opts.projection_dim) if opts.use_projection else None
+        self.activation = _ACTIVATIONS[opts.activation]
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        b, t, c = ids.shape
+        x = self.char_embed(ids.reshape(b * t, c)).transpose(1, 2)  # (b*t, char_dim, c)
+        pooled = [self.activation(conv(x).max(dim=2).values) for conv in self.convs]
+        h = torch.cat(pooled, dim=1)
+        for carry, transform in zip(self.highway_carry, self.highway_transform):
+            g = torch.sigmoid(carry(h))
+            h = g * torch.relu(transform(h)) + (1.0 - g) * h
+        if self.proj is not None:
+            h = self.proj(h)
+        return h.reshape(b, t, -1)
+
+
+class LSTMState(NamedTuple):
+    """One cell's state: c (batch, lstm_dim) and h (batch, projection_dim)."""
+
+    c: torch.Tensor
+    h: torch.Tensor
+
+
+class ProjectedLSTM(nn.Module):
+    """One LSTM layer with cell/projection clipping, run over a padded batch.
+
+    ``gates`` holds TensorFlow's W_0 (as a torch Linear on [input; h_prev]) and B; gates are
+    kept in the file's order (input, candidate, forget, output).
+    """
+
+    def __init__(self, in_dim: int, opts: ElmoOptions, residual: bool) -> None:
+        super().__init__()
+        self.in_dim = in_dim
+        self.cell_dim = opts.lstm_dim
+        self.out_dim = opts.projection_dim if opts.lstm_projects else opts.lstm_dim
+        self.gates = nn.Linear(in_dim + self.out_dim, 4 * self.cell_dim)
+        self.proj = nn.Linear(self.cell_dim, self.out_dim, bias=False) if opts.lstm_projects else None
+        self.cell_clip = opts.cell_clip
+        self.proj_clip = opts.proj_clip
+        self.residual = residual
+
+    def zero_state(self, batch: int, like: torch.Tensor) -> LSTMState:
+        return LSTMState(like.new_zeros(batch, self.cell_dim), like.new_zeros(batch, self.out_dim))
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor, state: LSTMState | None = None
+                ) -> tuple[torch.Tensor, LSTMState]:
+        b, t, _ = x.shape
+        c, h = state if state is not None else self.zero_state(b, x)
+        w = self.gates.weight
+        x_part = torch.nn.functional.linear(x, w[:, : self.in_dim], self.gates.bias)  # (b, t, 4c)
+        w_h = w[:, self.in_dim :].t()
+        steps = torch.arange(t, device=x.device)
+        valid = (steps[None, :] < lengths[:, None]).unsqueeze(-1)  # (b, t, 1)
+        outs = []
+        for k in range(t):
+            z = x_part[:, k] + h @ w_h
+            i, j, f, o = z.chunk(4, dim=1)
+            c_new = torch.sigmoid(f + FORGET_BIAS) * c + torch.sigmoid(i) * torch.tanh(j)
+            if self.cell_clip is not None:
+                c_new = c_new.clamp(-self.cell_clip, self.cell_clip)
+            h_new = torch.sigmoid(o) * torch.tanh(c_new)
+            if self.proj is not None:
+                h_new = self.proj(h_new)
+            if self.proj_clip is not None:
+                h_new = h_new.clamp(-self.proj_clip, self.proj_clip)
+            m = valid[:, k]
+            c = torch.where(m, c_new, c)
+            h = torch.where(m, h_new, h)
+            outs.append(h_new)
+        out = torch.stack(outs, dim=1) if outs else x.new_zeros(b, 0, self.out_dim)
+        if self.residual:
+            out = out + x
+        return out * valid, LSTMState(c, h)
+
+
+class BiLMOutput(NamedTuple):
+    """token: (batch, n, proj); layers: per LSTM layer (batch, n, 2*proj) = [forward; backward]."""
+
+    token: torch.Tensor
+    layers: list[torch.Tensor]
+    state: dict[str, list[LSTMState]]  # {"fw": [...], "bw": [...]}, one per layer
+
+
+def reverse_padded(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Reverse each row of (batch, n, ...) within its length (TensorFlow's reverse_sequence)."""
+    b, t = x.shape[:2]
+    steps = torch.arange(t, device=x.device).expand(b, t)
+    idx = torch.where(steps < lengths[:, None], lengths[:, None] - 1 - steps, steps)
+    idx = idx.reshape(b, t, *([1] * (x.dim() - 2))).expand_as(x)
+    return x.gather(1, idx)
+
+
+class BiLM(nn.Module):
+    """Char CNN + forward and backward LSTM stacks; see the module docstring."""
+
+    def __init__(self, opts: ElmoOptions) -> None:
+        super().__init__()
+        self.opts = opts
+        self.char_cnn = CharCNN(opts)
+        dim = opts.projection_dim
+        self.directions = nn.ModuleDict()
+        for name in ("fw", "bw"):
+            cells = []
+            in_dim = dim
+            for k in range(opts.n_layers):
+                cell = ProjectedLSTM(in_dim, opts, residual=opts.skip_connections and k > 0)
+                cells.append(cell)
+                in_dim = cell.out_dim
+            self.directions[name] = nn.ModuleList(cells)
+
+    @property
+    def output_dim(self) -> int:
+        """Width of one direction's LSTM output (projection_dim, or dim without projection)."""
+        return int(self.directions["fw"][0].out_dim)
+
+    def run_lstms(self, token: torch.Tensor, lengths: torch.Tensor,
+                  state: dict[str, list[LSTMState]] | None = None
+                  ) -> tuple[dict[str, list[torch.Tensor]], dict[str, list[LSTMState]]]:
+        """Both LSTM stacks over token vectors (batch, n, proj); outputs in reading order."""
+        outputs: dict[str, list[torch.Tensor]] = {}
+        new_state: dict[str, list[LSTMState]] = {}
+        for name, cells in self.directions.items():
+            x = token if name == "fw" else reverse_padded(token, lengths)
+            outs, states = [], []
+            for k, cell in enumerate(cells):
+                x, s = cell(x, lengths, None if state is None else state[name][k])
+                outs.append(x if name == "fw" else reverse_padded(x, lengths))
+                states.append(s)
+            outputs[name], new_state[name] = outs, states
+        return outputs, new_state
+
+    def forward(self, char_ids: torch.Tensor, lengths: torch.Tensor,
+                state: dict[str, list[LSTMState]] | None = None,
+                token: torch.Tensor | None = None) -> BiLMOutput:
+        """Run the biLM.
+
+        Parameters
+        ----------
+        char_ids : long tensor (batch, n, max_chars)
+            From :func:`embeddings.elmo.chars.batch_char_ids` (boundary tokens included).
+        lengths : long tensor (batch,)
+        state : optional initial states per direction and layer (zeros when None).
+        token : optional precomputed char-CNN output (batch, n, proj); skips the CNN.
+        """
+        if token is None:
+            token = self.char_cnn(char_ids)
+        outputs, new_state = self.run_lstms(token, lengths, state)
+        layers = [torch.cat([f, b], dim=-1) for f, b in zip(outputs["fw"], outputs["bw"])]
+        return BiLMOutput(token, layers, new_state)
