@@ -106,6 +106,19 @@ def test_direction_cue_after_has_a_real_left_context(direction: list[ProbeItem])
             assert len(after) >= 2, item.sentence
 
 
+def test_direction_sets_are_matched(direction: list[ProbeItem]) -> None:
+    # For one word and cue, every sense has the same multiset of neutral sides: cue-after
+    # sentences share their words before the target, cue-before ones their words after it.
+    sides: dict[tuple[str, str], dict[str, Counter[tuple[str, ...]]]] = defaultdict(lambda: defaultdict(Counter))
+    for item in direction:
+        i = item.target_index
+        neutral = item.sentence[:i] if item.cue == "after" else item.sentence[i + 1:]
+        sides[(item.word, item.cue or "")][item.sense][tuple(t.lower() for t in neutral)] += 1
+    for (word, cue), by_sense in sides.items():
+        first, *rest = by_sense.values()
+        assert all(other == first for other in rest), (word, cue, {s: sorted(c) for s, c in by_sense.items()})
+
+
 def test_no_sentence_is_used_twice(poly: list[ProbeItem], direction: list[ProbeItem]) -> None:
     counts = Counter(" ".join(item.sentence).lower() for item in poly + direction)
     dup = [s for s, n in counts.items() if n > 1]
