@@ -80,6 +80,13 @@ class StaticEmbedder(Embedder):
     def weights_identity(self) -> str:
         return self._weights_id
 
+    def vocabulary(self) -> list[str]:
+        """The model's words in file (frequency) order: an optional Embedder capability.
+
+        Tasks that rank candidates over a vocabulary (analogy) use it when present.
+        """
+        return list(self.kv.index_to_key)
+
     def key(self, word: str) -> str:
         """The vocabulary key a word is looked up under (the checkpoint's casing rule)."""
         return word.lower() if self.lowercase else word
