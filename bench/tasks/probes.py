@@ -1,0 +1,245 @@
+"""The authored probes: can a model's vector of an ambiguous word tell its senses apart?
+
+Polysemy probe (``polysemy-probe``)
+    Each ambiguous word has 2-4 senses and several sentences per sense
+    (``bench/probes/polysemy.tsv``). Per layer, every sentence's target vector is compared
+    (cosine) with the other sentences of the SAME word: leave-one-out 1-nearest-neighbour
+    sense accuracy (correct when the nearest other sentence has the same sense; a tie among
+    several nearest sentences scores the share of them with the same sense, i.e. the expected
+    accuracy of a random tie-break). Chance is, per item, (same-sense sentences - 1) /
+    (sentences of the word - 1), reported in ``extra``. Separation, per word, is the mean
+    cosine over same-sense pairs minus the mean cosine over different-sense pairs (higher =
+    better separated; 0 for a static model), averaged over words.
+
+Direction probe (``direction-probe``)
+    The same kind of sentences, but the disambiguating cue is only BEFORE the target or only
+    AFTER it (``bench/probes/direction.tsv``). The 1-NN accuracy is computed within each
+    (word, cue condition): a left-to-right model has seen no cue when the cue comes after
+    the target. Reported per layer: the accuracy over all items (main), the accuracy for
+    cue-before and cue-after items, and their difference before - after with a bootstrap CI
+    (the two conditions resampled independently). The expectation (left-only models gain only
+    from cues before, bidirectional ones from both) is measured, not assumed.
+
+Both: items whose target vector is all zeros (static OOV) are dropped and counted; 95% CI by
+bootstrap over items (separation: over words); layer selection on a hash split of the WORDS:
+the layer with the best accuracy on the dev half of the words is scored on the other half.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+import numpy as np
+
+from bench.probes import ProbeItem, load_direction_probe, load_polysemy_probe
+from bench.stats import accuracy, bootstrap_ci
+from bench.tasks.base import ItemScores, Selection, Task, TaskMeta, TaskOutput, stable_fraction
+from bench.tasks.context_vectors import cosine_matrix, target_vectors
+from embeddings.base import Embedder
+
+__all__ = ["PolysemyProbeTask", "DirectionProbeTask", "loo_nn_correct", "separation", "chance_level"]
+
+TIE_TOL = 1e-6
+_CITATION = ("ctxbench authored probe (bench/probes/README.md); protocol after Wiedemann et al. 2019, "
+             "Does BERT Make Any Sense? Interpretable Word Sense Disambiguation with Contextualized "
+             "Embeddings, KONVENS 2019")
+
+
+def loo_nn_correct(x: np.ndarray, senses: list[str]) -> np.ndarray:
+    """Leave-one-out 1-NN sense correctness of each row of ``x`` (n, d), ties shared.
+
+    >>> x = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]])
+    >>> loo_nn_correct(x, ["a", "a", "b", "b"]).tolist()
+    [1.0, 1.0, 1.0, 1.0]
+    >>> loo_nn_correct(np.ones((3, 2)), ["a", "a", "b"]).tolist()  # all tied: chance
+    [0.5, 0.5, 0.0]
+    """
+    n = len(senses)
+    if n < 2:
+        return np.full(n, np.nan)
+    cos = cosine_matrix(x)
+    np.fill_diagonal(cos, -np.inf)
+    same = np.array(senses)[:, None] == np.array(senses)[None, :]
+    nearest = cos >= cos.max(axis=1, keepdims=True) - TIE_TOL
+    return (nearest & same).sum(1) / nearest.sum(1)
+
+
+def chance_level(senses: list[str]) -> np.ndarray:
+    """Per item: the LOO 1-NN accuracy of a random guess, (same-sense others) / (others)."""
+    s = np.array(senses)
+    n = len(s)
+    return np.array([((s == v).sum() - 1) / (n - 1) if n > 1 else np.nan for v in s])
+
+
+def separation(x: np.ndarray, senses: list[str]) -> float:
+    """Mean within-sense cosine minus mean between-sense cosine over distinct pairs.
+
+    >>> x = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    >>> separation(x, ["a", "a", "b", "b"])
+    1.0
+    """
+    cos = cosine_matrix(x)
+    s = np.array(senses)
+    same = s[:, None] == s[None, :]
+    off = ~np.eye(len(s), dtype=bool)
+    within, between = cos[same & off], cos[~same]
+    if not len(within) or not len(between):
+        return float("nan")
+    return float(within.mean() - between.mean())
+
+
+def _groups(items: list[ProbeItem], by_cue: bool) -> dict[tuple[str, str | None], list[int]]:
+    groups: dict[tuple[str, str | None], list[int]] = defaultdict(list)
+    for i, it in enumerate(items):
+        groups[(it.word, it.cue if by_cue else None)].append(i)
+    return groups
+
+
+def _item_id(it: ProbeItem) -> str:
+    return f"{it.word}|{it.sense}|{it.cue or ''}|{' '.join(it.sentence)}"
+
+
+class _ProbeTask(Task):
+    by_cue = False
+
+    def items(self) -> list[ProbeItem]:
+        raise NotImplementedError
+
+    def _score(self, embedder: Embedder) -> tuple[list[ProbeItem], np.ndarray, np.ndarray, np.ndarray, int]:
+        """Items kept, correctness (n, L), separation per (group, layer), group of each item, total."""
+        items = self.items()
+        if self.settings["limit"]:
+            words = sorted({it.word for it in items}, key=lambda w: stable_fraction(w, self.name))
+            keep_words = set(words[: int(self.settings["limit"])])
+            items = [it for it in items if it.word in keep_words]
+        total = len(items)
+        vecs, missing = target_vectors(embedder, [it.sentence for it in items], [it.target_index for it in items])
+        items = [it for it, m in zip(items, missing) if not m]
+        vecs = vecs[~missing]
+        groups = _groups(items, self.by_cue)
+        L = len(embedder.layers)
+        correct = np.full((len(items), L), np.nan)
+        seps = np.full((len(groups), L), np.nan)
+        group_of = np.zeros(len(items), int)
+        for g, idx in enumerate(groups.values()):
+            senses = [items[i].sense for i in idx]
+            group_of[idx] = g
+            for k in range(L):
+                correct[idx, k] = loo_nn_correct(vecs[idx, k], senses)
+                seps[g, k] = separation(vecs[idx, k], senses)
+        ok = ~np.isnan(correct[:, 0])  # a word left with one sentence has no neighbour
+        return [it for it, o in zip(items, ok) if o], correct[ok], seps, group_of[ok], total
+
+    def _chance(self, items: list[ProbeItem]) -> np.ndarray:
+        out = np.zeros(len(items))
+        for idx in _groups(items, self.by_cue).values():
+            out[idx] = chance_level([items[i].sense for i in idx])
+        return out
+
+    def _selection(self, embedder: Embedder, items: list[ProbeItem], correct: np.ndarray) -> Selection:
+        dev = np.array([stable_fraction(it.word, f"{self.name}-dev") < 0.5 for it in items])
+        if len(embedder.layers) == 1 or not dev.any() or dev.all():
+            best = 0
+            criterion = "only layer" if len(embedder.layers) == 1 else "first layer (no dev words)"
+        else:
+            best = int(np.argmax(correct[dev].mean(0)))
+            criterion = "best 1-NN accuracy on the dev half of the words (hash split)"
+        test = ~dev if (~dev).any() else dev
+        pred = correct[test, best]
+        ci = bootstrap_ci(accuracy, pred, n_boot=self.settings["n_boot"], seed=self.settings["seed"])
+        ids = tuple(_item_id(it) for it, t in zip(items, test) if t)
+        return Selection(embedder.layers[best], criterion, accuracy(pred), ci[0], ci[1], int(test.sum()),
+                         "test half of the words", ItemScores(ids, tuple(map(float, pred)), (), "accuracy"))
+
+
+def _word_bootstrap_ci(values: np.ndarray, n_boot: int, seed: int) -> tuple[float, float]:
+    values = values[np.isfinite(values)]
+    if len(values) < 3:
+        return float("nan"), float("nan")
+    idx = np.random.default_rng(seed).integers(0, len(values), size=(n_boot, len(values)))
+    stats = values[idx].mean(1)
+    return float(np.quantile(stats, 0.025)), float(np.quantile(stats, 0.975))
+
+
+class PolysemyProbeTask(_ProbeTask):
+    """Leave-one-out sense 1-NN accuracy and sense separation on the authored polysemy probe."""
+
+    meta = TaskMeta(
+        name="polysemy-probe", kind="context",
+        description="Authored polysemy probe: leave-one-out 1-nearest-neighbour sense accuracy of the "
+                    "target's in-context vector among the sentences of the same word (separation in extra)",
+        metric="accuracy", datasets=(), license="CC BY 4.0 (ctxbench authored text)", citation=_CITATION,
+    )
+
+    def items(self) -> list[ProbeItem]:
+        return load_polysemy_probe()
+
+    def evaluate(self, embedder: Embedder) -> TaskOutput:
+        items, correct, seps, _, total = self._score(embedder)
+        seed, n_boot = self.settings["seed"], self.settings["n_boot"]
+        chance = float(self._chance(items).mean())
+        protocol = {"similarity": "cosine", "classifier": "leave-one-out 1-NN within word, ties shared",
+                    "ci": f"percentile bootstrap over items ({n_boot}); separation over words"}
+        results = []
+        for k, layer in enumerate(embedder.layers):
+            ci = bootstrap_ci(accuracy, correct[:, k], n_boot=n_boot, seed=seed)
+            results.append(self.result(embedder, layer, accuracy(correct[:, k]), ci, len(items), total,
+                                       protocol=protocol, extra={
+                                           "chance_accuracy": chance,
+                                           "separation": float(np.nanmean(seps[:, k])),
+                                           "separation_ci": list(_word_bootstrap_ci(seps[:, k], n_boot, seed)),
+                                           "n_words": int(len(seps))}))
+        return TaskOutput(results, self._selection(embedder, items, correct))
+
+
+class DirectionProbeTask(_ProbeTask):
+    """Sense 1-NN accuracy with the cue only before vs only after the target."""
+
+    by_cue = True
+    meta = TaskMeta(
+        name="direction-probe", kind="context",
+        description="Authored direction probe: leave-one-out 1-NN sense accuracy within word and cue "
+                    "condition; cue only before vs only after the target, and their difference (in extra)",
+        metric="accuracy", datasets=(), license="CC BY 4.0 (ctxbench authored text)", citation=_CITATION,
+    )
+
+    def items(self) -> list[ProbeItem]:
+        return load_direction_probe()
+
+    def evaluate(self, embedder: Embedder) -> TaskOutput:
+        items, correct, seps, group_of, total = self._score(embedder)
+        seed, n_boot = self.settings["seed"], self.settings["n_boot"]
+        cue = np.array([it.cue for it in items])
+        before, after = cue == "before", cue == "after"
+        chance = self._chance(items)
+        group_cue = np.array([None] * len(seps), dtype=object)
+        group_cue[group_of] = cue
+        protocol = {"similarity": "cosine", "classifier": "leave-one-out 1-NN within word and cue condition",
+                    "ci": f"percentile bootstrap over items ({n_boot}); difference: conditions resampled "
+                          "independently"}
+        results = []
+        rng_seed = seed + 1
+        for k, layer in enumerate(embedder.layers):
+            c = correct[:, k]
+            b, a = c[before], c[after]
+            diffs = self._diff_boot(b, a, n_boot, rng_seed)
+            extra = {
+                "accuracy_before": accuracy(b), "ci_before": list(bootstrap_ci(accuracy, b, n_boot=n_boot, seed=seed)),
+                "accuracy_after": accuracy(a), "ci_after": list(bootstrap_ci(accuracy, a, n_boot=n_boot, seed=seed)),
+                "before_minus_after": accuracy(b) - accuracy(a), "diff_ci": list(diffs),
+                "chance_before": float(chance[before].mean()) if before.any() else float("nan"),
+                "chance_after": float(chance[after].mean()) if after.any() else float("nan"),
+                "separation_before": float(np.nanmean(seps[group_cue == "before", k])) if before.any() else float("nan"),
+                "separation_after": float(np.nanmean(seps[group_cue == "after", k])) if after.any() else float("nan"),
+                "n_before": int(before.sum()), "n_after": int(after.sum())}
+            ci = bootstrap_ci(accuracy, c, n_boot=n_boot, seed=seed)
+            results.append(self.result(embedder, layer, accuracy(c), ci, len(items), total, protocol=protocol,
+                                       extra=extra))
+        return TaskOutput(results, self._selection(embedder, items, correct))
+
+    @staticmethod
+    def _diff_boot(b: np.ndarray, a: np.ndarray, n_boot: int, seed: int) -> tuple[float, float]:
+        if len(b) < 3 or len(a) < 3:
+            return float("nan"), float("nan")
+        rng = np.random.default_rng(seed)
+        d = b[rng.integers(0, len(b), (n_boot, len(b)))].mean(1) - a[rng.integers(0, len(a), (n_boot, len(a)))].mean(1)
+        return float(np.quantile(d, 0.025)), float(np.quantile(d, 0.975))

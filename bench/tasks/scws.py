@@ -1,0 +1,97 @@
+"""SCWS: Spearman of the in-context cosine of two words against human similarity ratings.
+
+Protocol
+--------
+- Each context is whitespace-tokenized; the ``<b> ... </b>`` markers locate the target,
+  which stays one token. Contexts are cropped to ``window`` tokens each side of the target
+  (setting; ``None`` keeps the whole ~100-token context) to bound the cost.
+- A pair's score is the cosine of the two targets' vectors, per layer; Spearman's rho with
+  the average human rating over the pairs. A pair with an all-zero target vector (a static
+  model's OOV word) is dropped and counted (``n`` < ``total``).
+- 95% CI: percentile bootstrap over pairs.
+- Layer selection: pairs are split in halves by a hash of the pair id (the same split for
+  every model); the layer with the best Spearman on the dev half is scored on the test half.
+
+Static models score the same cosine as out of context: SCWS then measures plain word
+similarity, which is what context is supposed to improve on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from bench.datasets.scws import load_scws
+from bench.stats import bootstrap_ci, spearman
+from bench.tasks.base import ItemScores, Selection, Task, TaskMeta, TaskOutput, stable_fraction
+from bench.tasks.context_vectors import crop, row_cosine, target_vectors
+from embeddings.base import Embedder
+
+__all__ = ["SCWSTask", "select_by_dev_half"]
+
+
+def select_by_dev_half(task: Task, embedder: Embedder, ids: list[str], scores: np.ndarray, gold: np.ndarray,
+                       dev_fraction: float = 0.5) -> Selection:
+    """Pick the layer with the best Spearman on a hash-chosen dev part; score it on the rest.
+
+    ``scores`` is (n_items, n_layers); the split depends only on the item ids and task name.
+    """
+    dev = np.array([stable_fraction(x, task.name) < dev_fraction for x in ids])
+    if len(embedder.layers) == 1 or dev.sum() < 3:
+        best, criterion = 0, "only layer" if len(embedder.layers) == 1 else "first layer (dev too small)"
+    else:
+        dev_scores = [spearman(scores[dev, k], gold[dev]) for k in range(scores.shape[1])]
+        best = int(np.nanargmax(dev_scores))
+        criterion = "best Spearman on the dev half of the items (hash split)"
+    test = ~dev
+    pred = scores[test, best]
+    ci = bootstrap_ci(spearman, pred, gold[test], n_boot=task.settings["n_boot"], seed=task.settings["seed"])
+    items = ItemScores(tuple(np.array(ids)[test]), tuple(map(float, pred)), tuple(map(float, gold[test])),
+                       "spearman")
+    return Selection(embedder.layers[best], criterion, spearman(pred, gold[test]), ci[0], ci[1],
+                     int(test.sum()), "test half of the items", items)
+
+
+class SCWSTask(Task):
+    """Contextual word similarity on SCWS."""
+
+    meta = TaskMeta(
+        name="scws", kind="context",
+        description="SCWS: Spearman of the cosine of two words' in-context vectors against mean human "
+                    "ratings (2,003 pairs)",
+        metric="spearman", datasets=("scws",),
+        license="no explicit license (README asks to cite); research use",
+        citation="Huang, Socher, Manning & Ng 2012, Improving Word Representations via Global Context "
+                 "and Multiple Word Prototypes, ACL 2012",
+    )
+    defaults: dict[str, Any] = {"window": 25}
+
+    def evaluate(self, embedder: Embedder) -> TaskOutput:
+        items = load_scws()
+        if self.settings["limit"]:
+            items = items[: int(self.settings["limit"])]
+        window = self.settings["window"]
+        sents, idx = [], []
+        for ctx, i in [(it.context1, it.index1) for it in items] + [(it.context2, it.index2) for it in items]:
+            s, j = crop(ctx, i, window)
+            sents.append(s)
+            idx.append(j)
+        vecs, missing = target_vectors(embedder, sents, idx)
+        n = len(items)
+        keep = ~(missing[:n] | missing[n:])
+        if keep.sum() < 3:
+            raise ValueError(f"scws: only {int(keep.sum())} of {n} pairs have vectors for {embedder.name}")
+        cos = row_cosine(vecs[:n], vecs[n:])[keep]
+        gold = np.array([it.rating for it in items])[keep]
+        ids = [it.id for it, k in zip(items, keep) if k]
+        seed, n_boot = self.settings["seed"], self.settings["n_boot"]
+        protocol = {"similarity": "cosine of in-context target vectors", "context": f"+-{window} tokens",
+                    "ci": f"percentile bootstrap over pairs, {n_boot}"}
+        results = []
+        for k, layer in enumerate(embedder.layers):
+            rho = spearman(cos[:, k], gold)
+            ci = bootstrap_ci(spearman, cos[:, k], gold, n_boot=n_boot, seed=seed)
+            results.append(self.result(embedder, layer, rho, ci, int(keep.sum()), n, protocol=protocol,
+                                       extra={"dropped_pairs": int(n - keep.sum())}))
+        return TaskOutput(results, select_by_dev_half(self, embedder, ids, cos, gold))

@@ -1,0 +1,143 @@
+"""Static vectors distilled from a contextual model (Bommasani et al. 2020), on word similarity.
+
+Protocol
+--------
+- For each word of the similarity sets (setting ``datasets``), up to ``n_contexts`` Brown
+  sentences containing it (case-insensitive token match; chosen by a hash, the same for
+  every model) are cropped to ``window`` tokens each side of its first occurrence and
+  embedded. The word's vector, per layer, is the mean of its in-context vectors (Bommasani
+  et al.'s "mean" pooling over contexts; occurrences with all-zero vectors are skipped).
+- Each dataset is scored as in the similarity task: Spearman of cosine against the human
+  scores, over the pairs whose two words occur in the Brown sample (``n`` of ``total``).
+  The decontextualized vectors (each word alone as a one-word sentence) are scored on the
+  SAME pairs and reported next to them in ``extra``.
+- The main number is the first dataset's Spearman; every dataset is in ``extra``. 95% CI:
+  percentile bootstrap over pairs.
+- Layer selection: as in the similarity task, the best layer on a hash-chosen dev half of
+  the first dataset's pairs, scored on the other half.
+
+For a static model the mean of identical vectors is the vector itself: the aggregated and
+the decontextualized scores coincide (up to the pairs covered by Brown).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from bench.datasets.corpora import brown_sentences
+from bench.datasets.similarity import load_pairs
+from bench.stats import bootstrap_ci, spearman
+from bench.tasks.base import Task, TaskMeta, TaskOutput, stable_fraction
+from bench.tasks.context_vectors import crop, iter_target_vectors, row_cosine
+from bench.tasks.scws import select_by_dev_half
+from bench.tasks.similarity import embed_words_alone
+from embeddings.base import Embedder
+
+__all__ = ["StaticFromContextualTask", "find_contexts", "aggregate_vectors"]
+
+
+def find_contexts(words: set[str], sentences: tuple[tuple[str, ...], ...], n_contexts: int,
+                  salt: str = "sfc") -> dict[str, list[tuple[int, int]]]:
+    """Per word: up to ``n_contexts`` (sentence number, position of first occurrence), by hash.
+
+    >>> find_contexts({"bank"}, (("The", "Bank", "."), ("no",), ("a", "bank", "bank")), 5)
+    {'bank': [(0, 1), (2, 1)]}
+    """
+    found: dict[str, list[tuple[int, int]]] = {}
+    for si, sent in enumerate(sentences):
+        seen = set()
+        for pi, tok in enumerate(sent):
+            w = tok.lower()
+            if w in words and w not in seen:
+                seen.add(w)
+                found.setdefault(w, []).append((si, pi))
+    return {w: sorted(sorted(occ, key=lambda o: stable_fraction(f"{w}:{o[0]}", salt))[:n_contexts])
+            for w, occ in sorted(found.items())}
+
+
+def aggregate_vectors(embedder: Embedder, contexts: dict[str, list[tuple[int, int]]],
+                      sentences: tuple[tuple[str, ...], ...], window: int | None) -> dict[str, np.ndarray]:
+    """Per word: the mean (n_layers, dim) of its non-zero in-context vectors (words with none are left out)."""
+    owners, sents, idx = [], [], []
+    for w, occ in contexts.items():
+        for si, pi in occ:
+            s, j = crop(sentences[si], pi, window)
+            owners.append(w)
+            sents.append(s)
+            idx.append(j)
+    sums: dict[str, np.ndarray] = {}
+    counts: dict[str, int] = {}
+    for items, rows, _oov in iter_target_vectors(embedder, sents, idx):
+        for i, v in zip(items, rows):
+            if not np.any(v):
+                continue
+            w = owners[i]
+            sums[w] = sums.get(w, 0) + v.astype(np.float64)
+            counts[w] = counts.get(w, 0) + 1
+    return {w: (sums[w] / counts[w]).astype(np.float32) for w in sums}
+
+
+class StaticFromContextualTask(Task):
+    """Word similarity from context-averaged vectors, beside the decontextualized ones."""
+
+    meta = TaskMeta(
+        name="static-from-contextual", kind="similarity",
+        description="Bommasani et al. (2020): a word's vector = mean of its in-context vectors over Brown "
+                    "sentences; Spearman on word similarity (first dataset main, decontextualized in extra)",
+        metric="spearman", datasets=("brown", "simlex999", "ws353"),
+        license="Brown: non-commercial (NLTK); similarity sets: see datasets.md",
+        citation="Bommasani, Davis & Cardie 2020, Interpreting Pretrained Contextualized Representations via "
+                 "Reductions to Static Embeddings, ACL 2020",
+    )
+    defaults: dict[str, Any] = {"datasets": ["simlex999", "ws353"], "n_contexts": 8, "window": 15,
+                                "dev_fraction": 0.5}
+
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(**settings)
+        ds = tuple(self.settings["datasets"])
+        if not ds:
+            raise ValueError("static-from-contextual: setting 'datasets' is empty")
+        self.meta = TaskMeta(**{**self.meta.__dict__, "datasets": ("brown", *ds)})
+
+    def evaluate(self, embedder: Embedder) -> TaskOutput:
+        names = list(self.settings["datasets"])
+        pairs = {d: load_pairs(d) for d in names}
+        if self.settings["limit"]:
+            pairs = {d: p[: int(self.settings["limit"])] for d, p in pairs.items()}
+        words = {w.lower() for p in pairs.values() for a, b, _ in p for w in (a, b)}
+        sentences = brown_sentences()
+        contexts = find_contexts(words, sentences, self.settings["n_contexts"])
+        agg = aggregate_vectors(embedder, contexts, sentences, self.settings["window"])
+        alone, _ = embed_words_alone(embedder, sorted(words))
+        seed, n_boot = self.settings["seed"], self.settings["n_boot"]
+        scored = {}
+        for d in names:
+            keep = [(a.lower(), b.lower(), s) for a, b, s in pairs[d] if a.lower() in agg and b.lower() in agg]
+            if len(keep) < 3:
+                raise ValueError(f"static-from-contextual: only {len(keep)} pairs of {d} have Brown contexts "
+                                 f"for {embedder.name}")
+            gold = np.array([s for _, _, s in keep])
+            cos_agg = row_cosine(np.stack([agg[a] for a, _, _ in keep]), np.stack([agg[b] for _, b, _ in keep]))
+            cos_alone = row_cosine(np.stack([alone[a] for a, _, _ in keep]), np.stack([alone[b] for _, b, _ in keep]))
+            scored[d] = (keep, gold, cos_agg, cos_alone, len(pairs[d]))
+        protocol = {"corpus": "Brown", "pooling": "mean over contexts", "similarity": "cosine",
+                    "ci": f"percentile bootstrap over pairs, {n_boot}"}
+        results = []
+        for k, layer in enumerate(embedder.layers):
+            extra: dict[str, Any] = {"words_with_contexts": len(agg), "words": len(words)}
+            for d in names:
+                keep, gold, ca, cl, total = scored[d]
+                extra[d] = {"spearman": spearman(ca[:, k], gold),
+                            "ci": list(bootstrap_ci(spearman, ca[:, k], gold, n_boot=n_boot, seed=seed)),
+                            "decontextualized": spearman(cl[:, k], gold),
+                            "decontextualized_ci": list(bootstrap_ci(spearman, cl[:, k], gold, n_boot=n_boot,
+                                                                     seed=seed)),
+                            "n": len(keep), "total": total}
+            first = extra[names[0]]
+            results.append(self.result(embedder, layer, first["spearman"], tuple(first["ci"]), first["n"],
+                                       first["total"], protocol=protocol, extra=extra))
+        keep, gold, ca, _, _ = scored[names[0]]
+        ids = [f"{a}|{b}" for a, b, _ in keep]
+        return TaskOutput(results, select_by_dev_half(self, embedder, ids, ca, gold, self.settings["dev_fraction"]))
