@@ -21,12 +21,12 @@ Examples
 ...      "embedder_info": {"family": "glove", "contextual": False},
 ...      "selection": {"layer": "emb", "criterion": "only layer", "value": 0.5, "ci_low": 0.4, "ci_high": 0.6,
 ...                    "n": 4, "split": "test", "oracle": False,
-...                    "items": {"ids": ["a", "b", "c", "d"], "pred": [1, 0, 1, 0], "gold": [], "metric": "accuracy"}}},
+...                    "items": {"ids": list("abcd"), "pred": [1, 0, 1, 0], "metric": "accuracy"}}},
 ...     {"embedder": "c", "task": "t", "status": "ok", "results": [],
 ...      "embedder_info": {"family": "bert", "contextual": True},
 ...      "selection": {"layer": "3", "criterion": "dev", "value": 1.0, "ci_low": 1.0, "ci_high": 1.0,
 ...                    "n": 4, "split": "test", "oracle": False,
-...                    "items": {"ids": ["a", "b", "c", "d"], "pred": [1, 1, 1, 1], "gold": [], "metric": "accuracy"}}}]
+...                    "items": {"ids": list("abcd"), "pred": [1, 1, 1, 1], "metric": "accuracy"}}}]
 >>> row = headline(cells).iloc[0]
 >>> row["static_model"], row["contextual_model"], float(row["diff"]), int(row["n_paired"])
 ('s', 'c', 0.5, 4)
@@ -42,14 +42,36 @@ import pandas as pd
 
 from bench.stats import METRICS, paired_bootstrap_diff
 
-__all__ = ["headline", "render_headline", "STATIC_FAMILIES"]
+__all__ = ["headline", "headline_rows", "render_headline", "STATIC_FAMILIES", "COLUMNS"]
 
 STATIC_FAMILIES = ("word2vec", "glove")
 
-COLUMNS = ["task", "metric", "static_model", "static_layer", "static_value", "static_ci_low", "static_ci_high",
-           "static_n", "contextual_model", "contextual_layer", "contextual_value", "contextual_ci_low",
-           "contextual_ci_high", "contextual_n", "criterion", "oracle", "n_paired", "static_on_paired",
-           "contextual_on_paired", "diff", "diff_ci_low", "diff_ci_high", "p", "note"]
+COLUMNS = [
+    "task",
+    "metric",
+    "static_model",
+    "static_layer",
+    "static_value",
+    "static_ci_low",
+    "static_ci_high",
+    "static_n",
+    "contextual_model",
+    "contextual_layer",
+    "contextual_value",
+    "contextual_ci_low",
+    "contextual_ci_high",
+    "contextual_n",
+    "criterion",
+    "oracle",
+    "n_paired",
+    "static_on_paired",
+    "contextual_on_paired",
+    "diff",
+    "diff_ci_low",
+    "diff_ci_high",
+    "p",
+    "note",
+]
 
 
 def _num(x: Any) -> float:
@@ -86,8 +108,16 @@ def _paired(static: dict[str, Any], ctx: dict[str, Any], *, n_boot: int, seed: i
     gold = np.array(a["gold"], float)[ia] if a.get("gold") else None
     d = paired_bootstrap_diff(metric, pa, pb, gold, n_boot=n_boot, seed=seed)
     g = gold if gold is not None else np.zeros(len(pa))
-    return {"n_paired": len(common), "contextual_on_paired": metric(pa, g), "static_on_paired": metric(pb, g),
-            "diff": d["diff"], "diff_ci_low": d["ci_low"], "diff_ci_high": d["ci_high"], "p": d["p"], "note": ""}
+    return {
+        "n_paired": len(common),
+        "contextual_on_paired": metric(pa, g),
+        "static_on_paired": metric(pb, g),
+        "diff": d["diff"],
+        "diff_ci_low": d["ci_low"],
+        "diff_ci_high": d["ci_high"],
+        "p": d["p"],
+        "note": "",
+    }
 
 
 def headline(cells: list[dict[str, Any]], *, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
@@ -104,6 +134,11 @@ def headline(cells: list[dict[str, Any]], *, n_boot: int = 1000, seed: int = 0) 
     -------
     pandas.DataFrame with columns :data:`COLUMNS`; ``diff`` is contextual minus static.
     """
+    return pd.DataFrame(headline_rows(cells, n_boot=n_boot, seed=seed), columns=COLUMNS)
+
+
+def headline_rows(cells: list[dict[str, Any]], *, n_boot: int = 1000, seed: int = 0) -> list[dict[str, Any]]:
+    """The rows of :func:`headline` as dicts (None where a value does not apply)."""
     ok = [c for c in cells if c.get("status") == "ok"]
     tasks: list[str] = []
     for c in ok:
@@ -129,9 +164,16 @@ def headline(cells: list[dict[str, Any]], *, n_boot: int = 1000, seed: int = 0) 
             if cell is None:
                 continue
             sel = cell["selection"]
-            row.update({f"{prefix}_model": cell["embedder"], f"{prefix}_layer": sel["layer"],
-                        f"{prefix}_value": _num(sel["value"]), f"{prefix}_ci_low": _num(sel.get("ci_low")),
-                        f"{prefix}_ci_high": _num(sel.get("ci_high")), f"{prefix}_n": sel.get("n")})
+            row.update(
+                {
+                    f"{prefix}_model": cell["embedder"],
+                    f"{prefix}_layer": sel["layer"],
+                    f"{prefix}_value": _num(sel["value"]),
+                    f"{prefix}_ci_low": _num(sel.get("ci_low")),
+                    f"{prefix}_ci_high": _num(sel.get("ci_high")),
+                    f"{prefix}_n": sel.get("n"),
+                }
+            )
         if s is None or x is None:
             row["note"] = "no static model" if s is None else "no contextual model"
         else:
@@ -139,7 +181,7 @@ def headline(cells: list[dict[str, Any]], *, n_boot: int = 1000, seed: int = 0) 
             row["oracle"] = bool(x["selection"].get("oracle") or s["selection"].get("oracle"))
             row.update(_paired(s, x, n_boot=n_boot, seed=seed))
         rows.append(row)
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return rows
 
 
 def _f(x: Any, digits: int = 3) -> str:
@@ -154,9 +196,20 @@ def _n(x: Any) -> str:
     return str(int(x))
 
 
+def _model(r: dict[str, Any], prefix: str) -> str:
+    m = r[f"{prefix}_model"]
+    return f"{m} ({r[f'{prefix}_layer']})" if m else "–"
+
+
+def _val(r: dict[str, Any], prefix: str) -> str:
+    if not r[f"{prefix}_model"]:
+        return "–"
+    low, high = _f(r[f"{prefix}_ci_low"], 2), _f(r[f"{prefix}_ci_high"], 2)
+    return f"{_f(r[f'{prefix}_value'])} [{low}, {high}]"
+
+
 def render_headline(cells: list[dict[str, Any]], *, n_boot: int = 1000, seed: int = 0) -> str:
     """The headline table as Markdown (results/headline.md)."""
-    df = headline(cells, n_boot=n_boot, seed=seed)
     lines = [
         "# Headline: best static vs best contextual model, per task\n",
         "Each model is represented by the layer its task selected WITHOUT the test items (criterion "
@@ -168,21 +221,19 @@ def render_headline(cells: list[dict[str, Any]], *, n_boot: int = 1000, seed: in
         "selected by | paired n | diff (ctx - static) [95% CI] | p |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in df.to_dict("records"):
-        def model(prefix: str) -> str:
-            m = r[f"{prefix}_model"]
-            return f"{m} ({r[f'{prefix}_layer']})" if m else "–"
-
-        def val(prefix: str) -> str:
-            return (f"{_f(r[f'{prefix}_value'])} [{_f(r[f'{prefix}_ci_low'], 2)}, {_f(r[f'{prefix}_ci_high'], 2)}]"
-                    if r[f"{prefix}_model"] else "–")
-
+    for r in headline_rows(cells, n_boot=n_boot, seed=seed):
         crit = (r["criterion"] or r["note"] or "").replace("|", "/")
         if r.get("oracle"):
             crit += " (oracle)"
-        diff = (f"{_f(r['diff'])} [{_f(r['diff_ci_low'])}, {_f(r['diff_ci_high'])}]"
-                if r["diff"] is not None and not (isinstance(r["diff"], float) and math.isnan(r["diff"])) else "–")
-        lines.append(f"| {r['task']} | {r['metric']} | {model('static')} | {val('static')} | {model('contextual')} | "
-                     f"{val('contextual')} | {crit} | {_n(r['n_paired'])} | "
-                     f"{diff} | {_f(r['p'])} |")
+        diff = (
+            f"{_f(r['diff'])} [{_f(r['diff_ci_low'])}, {_f(r['diff_ci_high'])}]"
+            if r["diff"] is not None and not (isinstance(r["diff"], float) and math.isnan(r["diff"]))
+            else "–"
+        )
+        lines.append(
+            f"| {r['task']} | {r['metric']} | {_model(r, 'static')} | {_val(r, 'static')} | "
+            f"{_model(r, 'contextual')} | "
+            f"{_val(r, 'contextual')} | {crit} | {_n(r['n_paired'])} | "
+            f"{diff} | {_f(r['p'])} |"
+        )
     return "\n".join(lines) + "\n"

@@ -28,13 +28,19 @@ __all__ = ["SCWSItem", "read_scws", "load_scws"]
 
 SCWS = register_dataset(
     Dataset(
-        "scws", "SCWS: Stanford's Contextual Word Similarities (2,003 pairs in context)",
-        {"ratings": DataFile("scws/SCWS/ratings.txt",
-                             "b371cee6142e6be9fad9129a2b6cc7e3b945b7bc931b355051043fb438c16000",
-                             "http://ai.stanford.edu/~ehhuang/SCWS.zip", member="SCWS/ratings.txt")},
+        "scws",
+        "SCWS: Stanford's Contextual Word Similarities (2,003 pairs in context)",
+        {
+            "ratings": DataFile(
+                "scws/SCWS/ratings.txt",
+                "b371cee6142e6be9fad9129a2b6cc7e3b945b7bc931b355051043fb438c16000",
+                "http://ai.stanford.edu/~ehhuang/SCWS.zip",
+                member="SCWS/ratings.txt",
+            )
+        },
         license="no explicit license (README asks to cite); research use",
         citation="Huang, Socher, Manning & Ng 2012, Improving Word Representations via Global Context "
-                 "and Multiple Word Prototypes, ACL 2012",
+        "and Multiple Word Prototypes, ACL 2012",
         homepage="http://ai.stanford.edu/~ehhuang/",
     )
 )
@@ -57,13 +63,20 @@ class SCWSItem:
 def _locate(context: str, path: str | Path, lineno: int, which: str) -> tuple[tuple[str, ...], int]:
     tokens = context.split()
     if tokens.count("<b>") != 1 or tokens.count("</b>") != 1:
-        raise DatasetFormatError(path, lineno, f"{which}: expected one '<b> word </b>' marker, found "
-                                               f"{tokens.count('<b>')} '<b>' and {tokens.count('</b>')} '</b>'")
+        raise DatasetFormatError(
+            path,
+            lineno,
+            f"{which}: expected one '<b> word </b>' marker, found "
+            f"{tokens.count('<b>')} '<b>' and {tokens.count('</b>')} '</b>'",
+        )
     start, end = tokens.index("<b>"), tokens.index("</b>")
     if end != start + 2:
-        raise DatasetFormatError(path, lineno, f"{which}: expected exactly one token between <b> and </b>, "
-                                               f"got {tokens[start + 1:end]}")
-    return tuple(tokens[:start] + tokens[start + 1:end] + tokens[end + 1:]), start
+        raise DatasetFormatError(
+            path,
+            lineno,
+            f"{which}: expected exactly one token between <b> and </b>, got {tokens[start + 1 : end]}",
+        )
+    return tuple(tokens[:start] + tokens[start + 1 : end] + tokens[end + 1 :]), start
 
 
 def read_scws(path: str | Path) -> list[SCWSItem]:
@@ -76,14 +89,28 @@ def read_scws(path: str | Path) -> list[SCWSItem]:
                 continue
             cols = line.split("\t")
             if len(cols) < 8:
-                raise DatasetFormatError(path, lineno, f"expected at least 8 tab-separated columns, got {len(cols)}")
+                raise DatasetFormatError(
+                    path, lineno, f"expected at least 8 tab-separated columns, got {len(cols)}"
+                )
             t1, i1 = _locate(cols[5], path, lineno, "context1")
             t2, i2 = _locate(cols[6], path, lineno, "context2")
             for tokens, i, word in ((t1, i1, cols[1]), (t2, i2, cols[3])):
                 if tokens[i].lower() != word.lower():
-                    raise DatasetFormatError(path, lineno, f"marked token {tokens[i]!r} is not the word {word!r}")
-            items.append(SCWSItem(cols[0], cols[1], cols[3], t1, i1, t2, i2,
-                                  parse_float(cols[7], path, lineno, "average rating")))
+                    raise DatasetFormatError(
+                        path, lineno, f"marked token {tokens[i]!r} is not the word {word!r}"
+                    )
+            items.append(
+                SCWSItem(
+                    cols[0],
+                    cols[1],
+                    cols[3],
+                    t1,
+                    i1,
+                    t2,
+                    i2,
+                    parse_float(cols[7], path, lineno, "average rating"),
+                )
+            )
     if not items:
         raise DatasetFormatError(path, 0, "no pairs (empty file?)")
     return items

@@ -46,11 +46,12 @@ def _file(key: str) -> DataFile:
 
 WIC = register_dataset(
     Dataset(
-        "wic", "WiC: the Word-in-Context dataset (train/dev/test with gold labels)",
+        "wic",
+        "WiC: the Word-in-Context dataset (train/dev/test with gold labels)",
         {key: _file(key) for key in _SHA},
         license="CC BY-NC 4.0",
         citation="Pilehvar & Camacho-Collados 2019, WiC: the Word-in-Context Dataset for Evaluating "
-                 "Context-Sensitive Meaning Representations, NAACL 2019",
+        "Context-Sensitive Meaning Representations, NAACL 2019",
         homepage="https://pilehvar.github.io/wic/",
     )
 )
@@ -77,10 +78,13 @@ def read_wic(data_path: str | Path, gold_path: str | Path, split: str = "x") -> 
     with open(gold_path, encoding="utf-8") as f:
         gold = f.read().splitlines()
     if len(data) != len(gold):
-        raise DatasetFormatError(gold_path, min(len(data), len(gold)) + 1,
-                                 f"{len(gold)} gold labels for {len(data)} data lines in {data_path}")
+        raise DatasetFormatError(
+            gold_path,
+            min(len(data), len(gold)) + 1,
+            f"{len(gold)} gold labels for {len(data)} data lines in {data_path}",
+        )
     items = []
-    for lineno, (line, label) in enumerate(zip(data, gold), start=1):
+    for lineno, (line, label) in enumerate(zip(data, gold, strict=True), start=1):
         cols = line.split("\t")
         if len(cols) != 5:
             raise DatasetFormatError(data_path, lineno, f"expected 5 tab-separated columns, got {len(cols)}")
@@ -91,8 +95,9 @@ def read_wic(data_path: str | Path, gold_path: str | Path, split: str = "x") -> 
             raise DatasetFormatError(data_path, lineno, f"indices {idx!r} are not 'i-j'") from None
         t1, t2 = tuple(s1.split()), tuple(s2.split())
         if not (0 <= i < len(t1)) or not (0 <= j < len(t2)):
-            raise DatasetFormatError(data_path, lineno, f"index {idx} outside the sentences "
-                                                        f"({len(t1)} and {len(t2)} tokens)")
+            raise DatasetFormatError(
+                data_path, lineno, f"index {idx} outside the sentences ({len(t1)} and {len(t2)} tokens)"
+            )
         if label.strip() not in ("T", "F"):
             raise DatasetFormatError(gold_path, lineno, f"gold label {label!r} is not T or F")
         items.append(WiCItem(f"{split}:{lineno}", target, pos, t1, i, t2, j, label.strip() == "T"))

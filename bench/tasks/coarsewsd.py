@@ -57,8 +57,9 @@ def centroid_predict(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarra
     return classes[np.argmax(key, axis=1)]
 
 
-def logreg_predict(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, C: float = 1.0,
-                   seed: int = 0) -> np.ndarray:
+def logreg_predict(
+    train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, C: float = 1.0, seed: int = 0
+) -> np.ndarray:
     """Logistic regression on unit-length vectors (one class in train: predict it)."""
     classes = np.unique(train_y)
     if len(classes) == 1:
@@ -70,8 +71,9 @@ def logreg_predict(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray,
     return clf.predict(normalize(test_x))
 
 
-def macro_bootstrap_ci(correct_by_group: list[np.ndarray], *, n_boot: int = 1000, alpha: float = 0.05,
-                       seed: int = 0) -> tuple[float, float]:
+def macro_bootstrap_ci(
+    correct_by_group: list[np.ndarray], *, n_boot: int = 1000, alpha: float = 0.05, seed: int = 0
+) -> tuple[float, float]:
     """Percentile CI of the mean over groups of per-group accuracy, resampling within each group."""
     groups = [np.asarray(c, float) for c in correct_by_group if len(c)]
     if not groups or sum(len(g) for g in groups) < 3:
@@ -88,15 +90,25 @@ class CoarseWSDTask(Task):
     """Frozen-vector word sense disambiguation on CoarseWSD-20."""
 
     meta = TaskMeta(
-        name="coarsewsd20", kind="context",
+        name="coarsewsd20",
+        kind="context",
         description="CoarseWSD-20: sense of 20 ambiguous nouns from the frozen target vector "
-                    "(1-nearest sense centroid; logistic regression in extra), accuracy per word, macro-averaged",
-        metric="macro accuracy", datasets=("coarsewsd20",), license="CC BY-NC 4.0",
+        "(1-nearest sense centroid; logistic regression in extra), accuracy per word, macro-averaged",
+        metric="macro accuracy",
+        datasets=("coarsewsd20",),
+        license="CC BY-NC 4.0",
         citation="Loureiro, Rezaee, Pilehvar & Camacho-Collados 2021, Analysis and Evaluation of Language "
-                 "Models for Word Sense Disambiguation, Computational Linguistics 47(2)",
+        "Models for Word Sense Disambiguation, Computational Linguistics 47(2)",
     )
-    defaults: dict[str, Any] = {"max_train_per_word": 100, "max_test_per_word": 100, "window": 32,
-                                "classifier": "centroid", "C": 1.0, "words": None, "dev_fraction": 0.3}
+    defaults: dict[str, Any] = {
+        "max_train_per_word": 100,
+        "max_test_per_word": 100,
+        "window": 32,
+        "classifier": "centroid",
+        "C": 1.0,
+        "words": None,
+        "dev_fraction": 0.3,
+    }
     choices = {"classifier": ("centroid", "logreg")}
 
     def _items(self) -> tuple[dict[str, list[WSDItem]], dict[str, list[WSDItem]], int]:
@@ -113,8 +125,9 @@ class CoarseWSDTask(Task):
             for split in ("train", "test"):
                 items = load_coarsewsd(w, split)
                 misaligned += sum(not it.aligned for it in items)
-                out[split][w] = sample([it for it in items if it.aligned], cap[split], lambda it: it.id,
-                                       "coarsewsd20")
+                out[split][w] = sample(
+                    [it for it in items if it.aligned], cap[split], lambda it: it.id, "coarsewsd20"
+                )
         return out["train"], out["test"], misaligned
 
     def evaluate(self, embedder: Embedder) -> TaskOutput:
@@ -131,8 +144,11 @@ class CoarseWSDTask(Task):
 
         def data(items: list[WSDItem]) -> tuple[np.ndarray, np.ndarray, list[str]]:
             kept = [it for it in items if not missing[row[it.id]]]
-            return (np.array([row[it.id] for it in kept], int), np.array([it.label for it in kept], int),
-                    [it.id for it in kept])
+            return (
+                np.array([row[it.id] for it in kept], int),
+                np.array([it.label for it in kept], int),
+                [it.id for it in kept],
+            )
 
         per_word = {w: (data(train[w]), data(test[w])) for w in words}
         total = sum(len(test[w]) for w in words)
@@ -140,15 +156,21 @@ class CoarseWSDTask(Task):
         if not usable:
             raise ValueError(f"coarsewsd20: no word has train and test vectors for {embedder.name}")
 
-        def predict(kind: str, k: int, fit_rows: np.ndarray, fit_y: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        def predict(
+            kind: str, k: int, fit_rows: np.ndarray, fit_y: np.ndarray, rows: np.ndarray
+        ) -> np.ndarray:
             fx, tx = vecs[fit_rows, k], vecs[rows, k]
             if kind == "centroid":
                 return centroid_predict(fx, fit_y, tx)
             return logreg_predict(fx, fit_y, tx, C=self.settings["C"], seed=seed)
 
         results, dev_macro, test_correct = [], [], []
-        protocol = {"features": "frozen target vector", "context": f"+-{window} tokens",
-                    "ci": f"bootstrap within words, {n_boot}", "main_classifier": main}
+        protocol = {
+            "features": "frozen target vector",
+            "context": f"+-{window} tokens",
+            "ci": f"bootstrap within words, {n_boot}",
+            "main_classifier": main,
+        }
         for k, layer in enumerate(embedder.layers):
             accs: dict[str, dict[str, float]] = {"centroid": {}, "logreg": {}, "majority": {}}
             correct: dict[str, list[np.ndarray]] = {"centroid": [], "logreg": []}
@@ -163,32 +185,62 @@ class CoarseWSDTask(Task):
                 accs["majority"][w] = float((te_y == values[np.argmax(counts)]).mean())
                 dev = np.array([stable_fraction(x, "coarsewsd20-dev") < frac for x in tr_ids])
                 if dev.any() and (~dev).any():
-                    dev_accs.append(float((predict(main, k, tr_rows[~dev], tr_y[~dev], tr_rows[dev])
-                                           == tr_y[dev]).mean()))
+                    dev_accs.append(
+                        float((predict(main, k, tr_rows[~dev], tr_y[~dev], tr_rows[dev]) == tr_y[dev]).mean())
+                    )
             value = float(np.mean(list(accs[main].values())))
             ci = macro_bootstrap_ci(correct[main], n_boot=n_boot, seed=seed)
             dev_macro.append(float(np.mean(dev_accs)) if dev_accs else float("nan"))
             test_correct.append(np.concatenate(correct[main]))
             n = int(sum(len(c) for c in correct[main]))
             other = "logreg" if main == "centroid" else "centroid"
-            results.append(self.result(embedder, layer, value, ci, n, total, protocol=protocol, extra={
-                f"{other}_macro_accuracy": float(np.mean(list(accs[other].values()))),
-                f"{other}_ci": list(macro_bootstrap_ci(correct[other], n_boot=n_boot, seed=seed)),
-                "majority_macro_accuracy": float(np.mean(list(accs["majority"].values()))),
-                "micro_accuracy": float(test_correct[-1].mean()),
-                "dev_macro_accuracy": dev_macro[-1],
-                "per_word": {w: {"centroid": accs["centroid"][w], "logreg": accs["logreg"][w],
-                                 "majority": accs["majority"][w], "n_test": int(len(per_word[w][1][0])),
-                                 "n_train": int(len(per_word[w][0][0]))} for w in usable},
-                "misaligned_lines_dropped": misaligned}))
+            results.append(
+                self.result(
+                    embedder,
+                    layer,
+                    value,
+                    ci,
+                    n,
+                    total,
+                    protocol=protocol,
+                    extra={
+                        f"{other}_macro_accuracy": float(np.mean(list(accs[other].values()))),
+                        f"{other}_ci": list(macro_bootstrap_ci(correct[other], n_boot=n_boot, seed=seed)),
+                        "majority_macro_accuracy": float(np.mean(list(accs["majority"].values()))),
+                        "micro_accuracy": float(test_correct[-1].mean()),
+                        "dev_macro_accuracy": dev_macro[-1],
+                        "per_word": {
+                            w: {
+                                "centroid": accs["centroid"][w],
+                                "logreg": accs["logreg"][w],
+                                "majority": accs["majority"][w],
+                                "n_test": int(len(per_word[w][1][0])),
+                                "n_train": int(len(per_word[w][0][0])),
+                            }
+                            for w in usable
+                        },
+                        "misaligned_lines_dropped": misaligned,
+                    },
+                )
+            )
         finite = [d if np.isfinite(d) else -np.inf for d in dev_macro]
         best = int(np.argmax(finite))
-        criterion = ("only layer" if len(embedder.layers) == 1 else
-                     f"best {main} macro accuracy on a dev part of train ({frac:.0%}, hash split)")
+        criterion = (
+            "only layer"
+            if len(embedder.layers) == 1
+            else f"best {main} macro accuracy on a dev part of train ({frac:.0%}, hash split)"
+        )
         ids = [i for w in usable for i in per_word[w][1][2]]
         pred = test_correct[best]
         r = results[best]
-        selection = Selection(embedder.layers[best], criterion, r.value, r.ci_low, r.ci_high, len(pred),
-                              "test (capped per word)", ItemScores(tuple(ids), tuple(map(float, pred)), (),
-                                                                   "accuracy"))
+        selection = Selection(
+            embedder.layers[best],
+            criterion,
+            r.value,
+            r.ci_low,
+            r.ci_high,
+            len(pred),
+            "test (capped per word)",
+            ItemScores(tuple(ids), tuple(map(float, pred)), (), "accuracy"),
+        )
         return TaskOutput(results, selection)

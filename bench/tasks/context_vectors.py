@@ -26,7 +26,15 @@ import numpy as np
 from embeddings.base import Embedder
 from embeddings.progress import progress_bar
 
-__all__ = ["cosine_matrix", "crop", "iter_target_vectors", "normalize", "row_cosine", "sample", "target_vectors"]
+__all__ = [
+    "cosine_matrix",
+    "crop",
+    "iter_target_vectors",
+    "normalize",
+    "row_cosine",
+    "sample",
+    "target_vectors",
+]
 
 
 def crop(tokens: Sequence[str], index: int, window: int | None) -> tuple[tuple[str, ...], int]:
@@ -35,12 +43,17 @@ def crop(tokens: Sequence[str], index: int, window: int | None) -> tuple[tuple[s
     if window is None or window < 0:
         return tokens, index
     start = max(0, index - window)
-    return tokens[start:index + window + 1], index - start
+    return tokens[start : index + window + 1], index - start
 
 
-def iter_target_vectors(embedder: Embedder, sentences: Sequence[Sequence[str]], indices: Sequence[int], *,
-                        chunk: int = 256, progress: bool | None = None
-                        ) -> Iterator[tuple[list[int], np.ndarray, np.ndarray]]:
+def iter_target_vectors(
+    embedder: Embedder,
+    sentences: Sequence[Sequence[str]],
+    indices: Sequence[int],
+    *,
+    chunk: int = 256,
+    progress: bool | None = None,
+) -> Iterator[tuple[list[int], np.ndarray, np.ndarray]]:
     """Yield ``(item numbers, vectors (k, n_layers, dim), oov (k,))`` chunk by chunk.
 
     Identical sentences are embedded once; every item whose sentence is in the chunk is
@@ -49,7 +62,7 @@ def iter_target_vectors(embedder: Embedder, sentences: Sequence[Sequence[str]], 
     if len(sentences) != len(indices):
         raise ValueError(f"{len(sentences)} sentences but {len(indices)} target indices")
     by_sentence: dict[tuple[str, ...], list[int]] = {}
-    for i, (sent, idx) in enumerate(zip(sentences, indices)):
+    for i, (sent, idx) in enumerate(zip(sentences, indices, strict=True)):
         sent = tuple(sent)
         if not 0 <= idx < len(sent):
             raise IndexError(f"item {i}: target index {idx} outside a sentence of {len(sent)} words")
@@ -58,10 +71,10 @@ def iter_target_vectors(embedder: Embedder, sentences: Sequence[Sequence[str]], 
     starts = range(0, len(unique), chunk)
     show = progress if progress is not None else len(starts) > 1
     for start in progress_bar(starts, desc=f"embed {embedder.name}", unit="chunk", disable=not show):
-        part = unique[start:start + chunk]
+        part = unique[start : start + chunk]
         out = embedder.embed([list(s) for s in part], progress=False)
         items, rows, oovs = [], [], []
-        for sent, wv in zip(part, out):
+        for sent, wv in zip(part, out, strict=True):
             for i in by_sentence[sent]:
                 items.append(i)
                 rows.append(wv.vectors[indices[i]])
@@ -69,8 +82,9 @@ def iter_target_vectors(embedder: Embedder, sentences: Sequence[Sequence[str]], 
         yield items, np.stack(rows), np.array(oovs, dtype=bool)
 
 
-def target_vectors(embedder: Embedder, sentences: Sequence[Sequence[str]], indices: Sequence[int], *,
-                   chunk: int = 256) -> tuple[np.ndarray, np.ndarray]:
+def target_vectors(
+    embedder: Embedder, sentences: Sequence[Sequence[str]], indices: Sequence[int], *, chunk: int = 256
+) -> tuple[np.ndarray, np.ndarray]:
     """Vectors (n, n_layers, dim) of ``sentences[i][indices[i]]`` in input order, and a bool mask
     (n,) of the items whose vector is all zeros in every layer (the model had nothing for the word).
     """

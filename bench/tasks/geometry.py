@@ -38,7 +38,8 @@ __all__ = ["GeometryTask", "self_similarity", "intra_sentence_similarity"]
 def self_similarity(unit_vectors: np.ndarray) -> float:
     """Mean cosine over distinct pairs of unit-length rows (n >= 2).
 
-    >>> round(self_similarity(normalize(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]))), 6)  # (0+.707+.707)/3
+    >>> x = normalize(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]))
+    >>> round(self_similarity(x), 6)  # (0 + .707 + .707) / 3
     0.471405
     """
     n = len(unit_vectors)
@@ -60,18 +61,26 @@ class GeometryTask(Task):
     """Self-similarity, intra-sentence similarity and anisotropy per layer (Ethayarajh 2019)."""
 
     meta = TaskMeta(
-        name="geometry", kind="geometry",
+        name="geometry",
+        kind="geometry",
         description="Ethayarajh (2019) geometry on a Brown sample: anisotropy-adjusted self-similarity of "
-                    "words across contexts (lower = more context-specific); intra-sentence similarity and "
-                    "the anisotropy baseline in extra",
-        metric="adjusted self-similarity", datasets=("brown",),
+        "words across contexts (lower = more context-specific); intra-sentence similarity and "
+        "the anisotropy baseline in extra",
+        metric="adjusted self-similarity",
+        datasets=("brown",),
         license="Brown: may be used for non-commercial purposes (NLTK metadata)",
         citation="Ethayarajh 2019, How Contextual are Contextualized Word Representations? Comparing the "
-                 "Geometry of BERT, ELMo, and GPT-2 Embeddings, EMNLP-IJCNLP 2019",
+        "Geometry of BERT, ELMo, and GPT-2 Embeddings, EMNLP-IJCNLP 2019",
         higher_is_better=False,
     )
-    defaults: dict[str, Any] = {"max_sentences": 500, "min_len": 5, "max_len": 40, "min_occurrences": 5,
-                                "max_occurrences": 20, "n_pairs": 2000}
+    defaults: dict[str, Any] = {
+        "max_sentences": 500,
+        "min_len": 5,
+        "max_len": 40,
+        "min_occurrences": 5,
+        "max_occurrences": 20,
+        "n_pairs": 2000,
+    }
 
     def sentences(self) -> list[tuple[str, ...]]:
         lo, hi = self.settings["min_len"], self.settings["max_len"]
@@ -92,8 +101,11 @@ class GeometryTask(Task):
                     seen.add(w)
                     occ_by_word[w].append((si, pi))
         min_occ, max_occ = self.settings["min_occurrences"], self.settings["max_occurrences"]
-        selfsim_occ = {w: sorted(o, key=lambda x: stable_fraction(f"{w}:{x[0]}", "geometry"))[:max_occ]
-                       for w, o in occ_by_word.items() if len(o) >= min_occ}
+        selfsim_occ = {
+            w: sorted(o, key=lambda x: stable_fraction(f"{w}:{x[0]}", "geometry"))[:max_occ]
+            for w, o in occ_by_word.items()
+            if len(o) >= min_occ
+        }
         all_occ = [(si, pi) for si, ws in enumerate(words) for pi, w in enumerate(ws) if w is not None]
         rng = np.random.default_rng(self.settings["seed"])
         pairs = []
@@ -109,10 +121,10 @@ class GeometryTask(Task):
         store: dict[tuple[int, int], np.ndarray] = {}
         intra = np.full((len(sents), L), np.nan)
         order = sorted(range(len(sents)), key=lambda i: len(sents[i]))
-        chunks = [order[k:k + 128] for k in range(0, len(order), 128)]
+        chunks = [order[k : k + 128] for k in range(0, len(order), 128)]
         for chunk in progress_bar(chunks, desc=f"geometry {embedder.name}", disable=len(chunks) < 2):
             out = embedder.embed([list(sents[i]) for i in chunk], progress=False)
-            for si, wv in zip(chunk, out):
+            for si, wv in zip(chunk, out, strict=True):
                 v = wv.vectors  # (n_words, L, dim)
                 alive = np.array([w is not None for w in words[si]]) & np.any(v.reshape(len(v), -1), axis=1)
                 for pi in np.flatnonzero(alive):
@@ -135,24 +147,41 @@ class GeometryTask(Task):
                 sims.append([self_similarity(m[:, k]) for k in range(L)])
                 selfsim_words.append(w)
         if not sims:
-            raise ValueError(f"geometry: no word occurs in {min_occ}+ sentences with vectors for {embedder.name}")
+            raise ValueError(
+                f"geometry: no word occurs in {min_occ}+ sentences with vectors for {embedder.name}"
+            )
         S = np.array(sims)  # (n_words, L)
         seed, n_boot = self.settings["seed"], self.settings["n_boot"]
         idx = np.random.default_rng(seed).integers(0, len(S), size=(n_boot, len(S)))
-        protocol = {"corpus": "Brown sample", "n_sentences": len(sents), "words": "alphabetic tokens, lower-cased",
-                    "ci": f"percentile bootstrap over words ({n_boot}), baseline held fixed"}
+        protocol = {
+            "corpus": "Brown sample",
+            "n_sentences": len(sents),
+            "words": "alphabetic tokens, lower-cased",
+            "ci": f"percentile bootstrap over words ({n_boot}), baseline held fixed",
+        }
         results = []
         for k, layer in enumerate(embedder.layers):
             adj = S[:, k] - base[k]
             boot = adj[idx].mean(1)
             ci = (float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975)))
             intra_k = float(np.nanmean(intra[:, k]))
-            results.append(self.result(embedder, layer, float(adj.mean()), ci, len(S), len(selfsim_occ),
-                                       protocol=protocol, extra={
-                                           "self_similarity": float(S[:, k].mean()),
-                                           "intra_sentence": intra_k,
-                                           "intra_sentence_adjusted": intra_k - float(base[k]),
-                                           "anisotropy_baseline": float(base[k]),
-                                           "n_baseline_pairs": len(pa),
-                                           "n_sentences": int(np.isfinite(intra[:, k]).sum())}))
+            results.append(
+                self.result(
+                    embedder,
+                    layer,
+                    float(adj.mean()),
+                    ci,
+                    len(S),
+                    len(selfsim_occ),
+                    protocol=protocol,
+                    extra={
+                        "self_similarity": float(S[:, k].mean()),
+                        "intra_sentence": intra_k,
+                        "intra_sentence_adjusted": intra_k - float(base[k]),
+                        "anisotropy_baseline": float(base[k]),
+                        "n_baseline_pairs": len(pa),
+                        "n_sentences": int(np.isfinite(intra[:, k]).sum()),
+                    },
+                )
+            )
         return TaskOutput(results, None)

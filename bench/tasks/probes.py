@@ -28,6 +28,7 @@ the layer with the best accuracy on the dev half of the words is scored on the o
 from __future__ import annotations
 
 from collections import defaultdict
+
 import numpy as np
 
 from bench.probes import ProbeItem, load_direction_probe, load_polysemy_probe
@@ -39,9 +40,11 @@ from embeddings.base import Embedder
 __all__ = ["PolysemyProbeTask", "DirectionProbeTask", "loo_nn_correct", "separation", "chance_level"]
 
 TIE_TOL = 1e-6
-_CITATION = ("ctxbench authored probe (bench/probes/README.md); protocol after Wiedemann et al. 2019, "
-             "Does BERT Make Any Sense? Interpretable Word Sense Disambiguation with Contextualized "
-             "Embeddings, KONVENS 2019")
+_CITATION = (
+    "ctxbench authored probe (bench/probes/README.md); protocol after Wiedemann et al. 2019, "
+    "Does BERT Make Any Sense? Interpretable Word Sense Disambiguation with Contextualized "
+    "Embeddings, KONVENS 2019"
+)
 
 
 def loo_nn_correct(x: np.ndarray, senses: list[str]) -> np.ndarray:
@@ -112,8 +115,10 @@ class _ProbeTask(Task):
             keep_words = set(words[: int(self.settings["limit"])])
             items = [it for it in items if it.word in keep_words]
         total = len(items)
-        vecs, missing = target_vectors(embedder, [it.sentence for it in items], [it.target_index for it in items])
-        items = [it for it, m in zip(items, missing) if not m]
+        vecs, missing = target_vectors(
+            embedder, [it.sentence for it in items], [it.target_index for it in items]
+        )
+        items = [it for it, m in zip(items, missing, strict=True) if not m]
         vecs = vecs[~missing]
         groups = _groups(items, self.by_cue)
         L = len(embedder.layers)
@@ -127,7 +132,7 @@ class _ProbeTask(Task):
                 correct[idx, k] = loo_nn_correct(vecs[idx, k], senses)
                 seps[g, k] = separation(vecs[idx, k], senses)
         ok = ~np.isnan(correct[:, 0])  # a word left with one sentence has no neighbour
-        return [it for it, o in zip(items, ok) if o], correct[ok], seps, group_of[ok], total
+        return [it for it, o in zip(items, ok, strict=True) if o], correct[ok], seps, group_of[ok], total
 
     def _chance(self, items: list[ProbeItem]) -> np.ndarray:
         out = np.zeros(len(items))
@@ -146,9 +151,17 @@ class _ProbeTask(Task):
         test = ~dev if (~dev).any() else dev
         pred = correct[test, best]
         ci = bootstrap_ci(accuracy, pred, n_boot=self.settings["n_boot"], seed=self.settings["seed"])
-        ids = tuple(_item_id(it) for it, t in zip(items, test) if t)
-        return Selection(embedder.layers[best], criterion, accuracy(pred), ci[0], ci[1], int(test.sum()),
-                         "test half of the words", ItemScores(ids, tuple(map(float, pred)), (), "accuracy"))
+        ids = tuple(_item_id(it) for it, t in zip(items, test, strict=True) if t)
+        return Selection(
+            embedder.layers[best],
+            criterion,
+            accuracy(pred),
+            ci[0],
+            ci[1],
+            int(test.sum()),
+            "test half of the words",
+            ItemScores(ids, tuple(map(float, pred)), (), "accuracy"),
+        )
 
 
 def _word_bootstrap_ci(values: np.ndarray, n_boot: int, seed: int) -> tuple[float, float]:
@@ -164,10 +177,14 @@ class PolysemyProbeTask(_ProbeTask):
     """Leave-one-out sense 1-NN accuracy and sense separation on the authored polysemy probe."""
 
     meta = TaskMeta(
-        name="polysemy-probe", kind="context",
+        name="polysemy-probe",
+        kind="context",
         description="Authored polysemy probe: leave-one-out 1-nearest-neighbour sense accuracy of the "
-                    "target's in-context vector among the sentences of the same word (separation in extra)",
-        metric="accuracy", datasets=(), license="CC BY 4.0 (ctxbench authored text)", citation=_CITATION,
+        "target's in-context vector among the sentences of the same word (separation in extra)",
+        metric="accuracy",
+        datasets=(),
+        license="CC BY 4.0 (ctxbench authored text)",
+        citation=_CITATION,
     )
 
     def items(self) -> list[ProbeItem]:
@@ -177,17 +194,31 @@ class PolysemyProbeTask(_ProbeTask):
         items, correct, seps, _, total = self._score(embedder)
         seed, n_boot = self.settings["seed"], self.settings["n_boot"]
         chance = float(self._chance(items).mean())
-        protocol = {"similarity": "cosine", "classifier": "leave-one-out 1-NN within word, ties shared",
-                    "ci": f"percentile bootstrap over items ({n_boot}); separation over words"}
+        protocol = {
+            "similarity": "cosine",
+            "classifier": "leave-one-out 1-NN within word, ties shared",
+            "ci": f"percentile bootstrap over items ({n_boot}); separation over words",
+        }
         results = []
         for k, layer in enumerate(embedder.layers):
             ci = bootstrap_ci(accuracy, correct[:, k], n_boot=n_boot, seed=seed)
-            results.append(self.result(embedder, layer, accuracy(correct[:, k]), ci, len(items), total,
-                                       protocol=protocol, extra={
-                                           "chance_accuracy": chance,
-                                           "separation": float(np.nanmean(seps[:, k])),
-                                           "separation_ci": list(_word_bootstrap_ci(seps[:, k], n_boot, seed)),
-                                           "n_words": int(len(seps))}))
+            results.append(
+                self.result(
+                    embedder,
+                    layer,
+                    accuracy(correct[:, k]),
+                    ci,
+                    len(items),
+                    total,
+                    protocol=protocol,
+                    extra={
+                        "chance_accuracy": chance,
+                        "separation": float(np.nanmean(seps[:, k])),
+                        "separation_ci": list(_word_bootstrap_ci(seps[:, k], n_boot, seed)),
+                        "n_words": int(len(seps)),
+                    },
+                )
+            )
         return TaskOutput(results, self._selection(embedder, items, correct))
 
 
@@ -196,10 +227,14 @@ class DirectionProbeTask(_ProbeTask):
 
     by_cue = True
     meta = TaskMeta(
-        name="direction-probe", kind="context",
+        name="direction-probe",
+        kind="context",
         description="Authored direction probe: leave-one-out 1-NN sense accuracy within word and cue "
-                    "condition; cue only before vs only after the target, and their difference (in extra)",
-        metric="accuracy", datasets=(), license="CC BY 4.0 (ctxbench authored text)", citation=_CITATION,
+        "condition; cue only before vs only after the target, and their difference (in extra)",
+        metric="accuracy",
+        datasets=(),
+        license="CC BY 4.0 (ctxbench authored text)",
+        citation=_CITATION,
     )
 
     def items(self) -> list[ProbeItem]:
@@ -213,9 +248,12 @@ class DirectionProbeTask(_ProbeTask):
         chance = self._chance(items)
         group_cue = np.array([None] * len(seps), dtype=object)
         group_cue[group_of] = cue
-        protocol = {"similarity": "cosine", "classifier": "leave-one-out 1-NN within word and cue condition",
-                    "ci": f"percentile bootstrap over items ({n_boot}); difference: conditions resampled "
-                          "independently"}
+        protocol = {
+            "similarity": "cosine",
+            "classifier": "leave-one-out 1-NN within word and cue condition",
+            "ci": f"percentile bootstrap over items ({n_boot}); difference: conditions resampled "
+            "independently",
+        }
         results = []
         rng_seed = seed + 1
         for k, layer in enumerate(embedder.layers):
@@ -223,17 +261,29 @@ class DirectionProbeTask(_ProbeTask):
             b, a = c[before], c[after]
             diffs = self._diff_boot(b, a, n_boot, rng_seed)
             extra = {
-                "accuracy_before": accuracy(b), "ci_before": list(bootstrap_ci(accuracy, b, n_boot=n_boot, seed=seed)),
-                "accuracy_after": accuracy(a), "ci_after": list(bootstrap_ci(accuracy, a, n_boot=n_boot, seed=seed)),
-                "before_minus_after": accuracy(b) - accuracy(a), "diff_ci": list(diffs),
+                "accuracy_before": accuracy(b),
+                "ci_before": list(bootstrap_ci(accuracy, b, n_boot=n_boot, seed=seed)),
+                "accuracy_after": accuracy(a),
+                "ci_after": list(bootstrap_ci(accuracy, a, n_boot=n_boot, seed=seed)),
+                "before_minus_after": accuracy(b) - accuracy(a),
+                "diff_ci": list(diffs),
                 "chance_before": float(chance[before].mean()) if before.any() else float("nan"),
                 "chance_after": float(chance[after].mean()) if after.any() else float("nan"),
-                "separation_before": float(np.nanmean(seps[group_cue == "before", k])) if before.any() else float("nan"),
-                "separation_after": float(np.nanmean(seps[group_cue == "after", k])) if after.any() else float("nan"),
-                "n_before": int(before.sum()), "n_after": int(after.sum())}
+                "separation_before": float(np.nanmean(seps[group_cue == "before", k]))
+                if before.any()
+                else float("nan"),
+                "separation_after": float(np.nanmean(seps[group_cue == "after", k]))
+                if after.any()
+                else float("nan"),
+                "n_before": int(before.sum()),
+                "n_after": int(after.sum()),
+            }
             ci = bootstrap_ci(accuracy, c, n_boot=n_boot, seed=seed)
-            results.append(self.result(embedder, layer, accuracy(c), ci, len(items), total, protocol=protocol,
-                                       extra=extra))
+            results.append(
+                self.result(
+                    embedder, layer, accuracy(c), ci, len(items), total, protocol=protocol, extra=extra
+                )
+            )
         return TaskOutput(results, self._selection(embedder, items, correct))
 
     @staticmethod
@@ -241,5 +291,7 @@ class DirectionProbeTask(_ProbeTask):
         if len(b) < 3 or len(a) < 3:
             return float("nan"), float("nan")
         rng = np.random.default_rng(seed)
-        d = b[rng.integers(0, len(b), (n_boot, len(b)))].mean(1) - a[rng.integers(0, len(a), (n_boot, len(a)))].mean(1)
+        d = b[rng.integers(0, len(b), (n_boot, len(b)))].mean(1) - a[
+            rng.integers(0, len(a), (n_boot, len(a)))
+        ].mean(1)
         return float(np.quantile(d, 0.025)), float(np.quantile(d, 0.975))

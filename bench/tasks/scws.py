@@ -31,8 +31,14 @@ from embeddings.base import Embedder
 __all__ = ["SCWSTask", "select_by_dev_half"]
 
 
-def select_by_dev_half(task: Task, embedder: Embedder, ids: list[str], scores: np.ndarray, gold: np.ndarray,
-                       dev_fraction: float = 0.5) -> Selection:
+def select_by_dev_half(
+    task: Task,
+    embedder: Embedder,
+    ids: list[str],
+    scores: np.ndarray,
+    gold: np.ndarray,
+    dev_fraction: float = 0.5,
+) -> Selection:
     """Pick the layer with the best Spearman on a hash-chosen dev part; score it on the rest.
 
     ``scores`` is (n_items, n_layers); the split depends only on the item ids and task name.
@@ -47,23 +53,34 @@ def select_by_dev_half(task: Task, embedder: Embedder, ids: list[str], scores: n
     test = ~dev
     pred = scores[test, best]
     ci = bootstrap_ci(spearman, pred, gold[test], n_boot=task.settings["n_boot"], seed=task.settings["seed"])
-    items = ItemScores(tuple(np.array(ids)[test]), tuple(map(float, pred)), tuple(map(float, gold[test])),
-                       "spearman")
-    return Selection(embedder.layers[best], criterion, spearman(pred, gold[test]), ci[0], ci[1],
-                     int(test.sum()), "test half of the items", items)
+    items = ItemScores(
+        tuple(np.array(ids)[test]), tuple(map(float, pred)), tuple(map(float, gold[test])), "spearman"
+    )
+    return Selection(
+        embedder.layers[best],
+        criterion,
+        spearman(pred, gold[test]),
+        ci[0],
+        ci[1],
+        int(test.sum()),
+        "test half of the items",
+        items,
+    )
 
 
 class SCWSTask(Task):
     """Contextual word similarity on SCWS."""
 
     meta = TaskMeta(
-        name="scws", kind="context",
+        name="scws",
+        kind="context",
         description="SCWS: Spearman of the cosine of two words' in-context vectors against mean human "
-                    "ratings (2,003 pairs)",
-        metric="spearman", datasets=("scws",),
+        "ratings (2,003 pairs)",
+        metric="spearman",
+        datasets=("scws",),
         license="no explicit license (README asks to cite); research use",
         citation="Huang, Socher, Manning & Ng 2012, Improving Word Representations via Global Context "
-                 "and Multiple Word Prototypes, ACL 2012",
+        "and Multiple Word Prototypes, ACL 2012",
     )
     defaults: dict[str, Any] = {"window": 25}
 
@@ -84,14 +101,27 @@ class SCWSTask(Task):
             raise ValueError(f"scws: only {int(keep.sum())} of {n} pairs have vectors for {embedder.name}")
         cos = row_cosine(vecs[:n], vecs[n:])[keep]
         gold = np.array([it.rating for it in items])[keep]
-        ids = [it.id for it, k in zip(items, keep) if k]
+        ids = [it.id for it, k in zip(items, keep, strict=True) if k]
         seed, n_boot = self.settings["seed"], self.settings["n_boot"]
-        protocol = {"similarity": "cosine of in-context target vectors", "context": f"+-{window} tokens",
-                    "ci": f"percentile bootstrap over pairs, {n_boot}"}
+        protocol = {
+            "similarity": "cosine of in-context target vectors",
+            "context": f"+-{window} tokens",
+            "ci": f"percentile bootstrap over pairs, {n_boot}",
+        }
         results = []
         for k, layer in enumerate(embedder.layers):
             rho = spearman(cos[:, k], gold)
             ci = bootstrap_ci(spearman, cos[:, k], gold, n_boot=n_boot, seed=seed)
-            results.append(self.result(embedder, layer, rho, ci, int(keep.sum()), n, protocol=protocol,
-                                       extra={"dropped_pairs": int(n - keep.sum())}))
+            results.append(
+                self.result(
+                    embedder,
+                    layer,
+                    rho,
+                    ci,
+                    int(keep.sum()),
+                    n,
+                    protocol=protocol,
+                    extra={"dropped_pairs": int(n - keep.sum())},
+                )
+            )
         return TaskOutput(results, select_by_dev_half(self, embedder, ids, cos, gold))

@@ -38,8 +38,9 @@ from embeddings.base import Embedder
 __all__ = ["StaticFromContextualTask", "find_contexts", "aggregate_vectors"]
 
 
-def find_contexts(words: set[str], sentences: tuple[tuple[str, ...], ...], n_contexts: int,
-                  salt: str = "sfc") -> dict[str, list[tuple[int, int]]]:
+def find_contexts(
+    words: set[str], sentences: tuple[tuple[str, ...], ...], n_contexts: int, salt: str = "sfc"
+) -> dict[str, list[tuple[int, int]]]:
     """Per word: up to ``n_contexts`` (sentence number, position of first occurrence), by hash.
 
     >>> find_contexts({"bank"}, (("The", "Bank", "."), ("no",), ("a", "bank", "bank")), 5)
@@ -53,13 +54,19 @@ def find_contexts(words: set[str], sentences: tuple[tuple[str, ...], ...], n_con
             if w in words and w not in seen:
                 seen.add(w)
                 found.setdefault(w, []).append((si, pi))
-    return {w: sorted(sorted(occ, key=lambda o: stable_fraction(f"{w}:{o[0]}", salt))[:n_contexts])
-            for w, occ in sorted(found.items())}
+    return {
+        w: sorted(sorted(occ, key=lambda o: stable_fraction(f"{w}:{o[0]}", salt))[:n_contexts])
+        for w, occ in sorted(found.items())
+    }
 
 
-def aggregate_vectors(embedder: Embedder, contexts: dict[str, list[tuple[int, int]]],
-                      sentences: tuple[tuple[str, ...], ...], window: int | None) -> dict[str, np.ndarray]:
-    """Per word: the mean (n_layers, dim) of its non-zero in-context vectors (words with none are left out)."""
+def aggregate_vectors(
+    embedder: Embedder,
+    contexts: dict[str, list[tuple[int, int]]],
+    sentences: tuple[tuple[str, ...], ...],
+    window: int | None,
+) -> dict[str, np.ndarray]:
+    """Per word: the mean (n_layers, dim) of its non-zero in-context vectors (words with none left out)."""
     owners, sents, idx = [], [], []
     for w, occ in contexts.items():
         for si, pi in occ:
@@ -70,7 +77,7 @@ def aggregate_vectors(embedder: Embedder, contexts: dict[str, list[tuple[int, in
     sums: dict[str, np.ndarray] = {}
     counts: dict[str, int] = {}
     for items, rows, _oov in iter_target_vectors(embedder, sents, idx):
-        for i, v in zip(items, rows):
+        for i, v in zip(items, rows, strict=True):
             if not np.any(v):
                 continue
             w = owners[i]
@@ -83,16 +90,22 @@ class StaticFromContextualTask(Task):
     """Word similarity from context-averaged vectors, beside the decontextualized ones."""
 
     meta = TaskMeta(
-        name="static-from-contextual", kind="similarity",
+        name="static-from-contextual",
+        kind="similarity",
         description="Bommasani et al. (2020): a word's vector = mean of its in-context vectors over Brown "
-                    "sentences; Spearman on word similarity (first dataset main, decontextualized in extra)",
-        metric="spearman", datasets=("brown", "simlex999", "ws353"),
+        "sentences; Spearman on word similarity (first dataset main, decontextualized in extra)",
+        metric="spearman",
+        datasets=("brown", "simlex999", "ws353"),
         license="Brown: non-commercial (NLTK); similarity sets: see datasets.md",
         citation="Bommasani, Davis & Cardie 2020, Interpreting Pretrained Contextualized Representations via "
-                 "Reductions to Static Embeddings, ACL 2020",
+        "Reductions to Static Embeddings, ACL 2020",
     )
-    defaults: dict[str, Any] = {"datasets": ["simlex999", "ws353"], "n_contexts": 8, "window": 15,
-                                "dev_fraction": 0.5}
+    defaults: dict[str, Any] = {
+        "datasets": ["simlex999", "ws353"],
+        "n_contexts": 8,
+        "window": 15,
+        "dev_fraction": 0.5,
+    }
 
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)
@@ -114,30 +127,58 @@ class StaticFromContextualTask(Task):
         seed, n_boot = self.settings["seed"], self.settings["n_boot"]
         scored = {}
         for d in names:
-            keep = [(a.lower(), b.lower(), s) for a, b, s in pairs[d] if a.lower() in agg and b.lower() in agg]
+            keep = [
+                (a.lower(), b.lower(), s) for a, b, s in pairs[d] if a.lower() in agg and b.lower() in agg
+            ]
             if len(keep) < 3:
-                raise ValueError(f"static-from-contextual: only {len(keep)} pairs of {d} have Brown contexts "
-                                 f"for {embedder.name}")
+                raise ValueError(
+                    f"static-from-contextual: only {len(keep)} pairs of {d} have Brown contexts "
+                    f"for {embedder.name}"
+                )
             gold = np.array([s for _, _, s in keep])
-            cos_agg = row_cosine(np.stack([agg[a] for a, _, _ in keep]), np.stack([agg[b] for _, b, _ in keep]))
-            cos_alone = row_cosine(np.stack([alone[a] for a, _, _ in keep]), np.stack([alone[b] for _, b, _ in keep]))
+            cos_agg = row_cosine(
+                np.stack([agg[a] for a, _, _ in keep]), np.stack([agg[b] for _, b, _ in keep])
+            )
+            cos_alone = row_cosine(
+                np.stack([alone[a] for a, _, _ in keep]), np.stack([alone[b] for _, b, _ in keep])
+            )
             scored[d] = (keep, gold, cos_agg, cos_alone, len(pairs[d]))
-        protocol = {"corpus": "Brown", "pooling": "mean over contexts", "similarity": "cosine",
-                    "ci": f"percentile bootstrap over pairs, {n_boot}"}
+        protocol = {
+            "corpus": "Brown",
+            "pooling": "mean over contexts",
+            "similarity": "cosine",
+            "ci": f"percentile bootstrap over pairs, {n_boot}",
+        }
         results = []
         for k, layer in enumerate(embedder.layers):
             extra: dict[str, Any] = {"words_with_contexts": len(agg), "words": len(words)}
             for d in names:
                 keep, gold, ca, cl, total = scored[d]
-                extra[d] = {"spearman": spearman(ca[:, k], gold),
-                            "ci": list(bootstrap_ci(spearman, ca[:, k], gold, n_boot=n_boot, seed=seed)),
-                            "decontextualized": spearman(cl[:, k], gold),
-                            "decontextualized_ci": list(bootstrap_ci(spearman, cl[:, k], gold, n_boot=n_boot,
-                                                                     seed=seed)),
-                            "n": len(keep), "total": total}
+                extra[d] = {
+                    "spearman": spearman(ca[:, k], gold),
+                    "ci": list(bootstrap_ci(spearman, ca[:, k], gold, n_boot=n_boot, seed=seed)),
+                    "decontextualized": spearman(cl[:, k], gold),
+                    "decontextualized_ci": list(
+                        bootstrap_ci(spearman, cl[:, k], gold, n_boot=n_boot, seed=seed)
+                    ),
+                    "n": len(keep),
+                    "total": total,
+                }
             first = extra[names[0]]
-            results.append(self.result(embedder, layer, first["spearman"], tuple(first["ci"]), first["n"],
-                                       first["total"], protocol=protocol, extra=extra))
+            results.append(
+                self.result(
+                    embedder,
+                    layer,
+                    first["spearman"],
+                    tuple(first["ci"]),
+                    first["n"],
+                    first["total"],
+                    protocol=protocol,
+                    extra=extra,
+                )
+            )
         keep, gold, ca, _, _ = scored[names[0]]
         ids = [f"{a}|{b}" for a, b, _ in keep]
-        return TaskOutput(results, select_by_dev_half(self, embedder, ids, ca, gold, self.settings["dev_fraction"]))
+        return TaskOutput(
+            results, select_by_dev_half(self, embedder, ids, ca, gold, self.settings["dev_fraction"])
+        )

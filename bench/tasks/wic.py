@@ -75,12 +75,15 @@ class WiCTask(Task):
     """Word-in-Context binary classification from the cosine of the target's two vectors."""
 
     meta = TaskMeta(
-        name="wic", kind="context",
+        name="wic",
+        kind="context",
         description="WiC: same sense of the target in two sentences? Cosine of its two in-context "
-                    "vectors against a threshold tuned on train; accuracy on test (chance 0.5)",
-        metric="accuracy", datasets=("wic",), license="CC BY-NC 4.0",
+        "vectors against a threshold tuned on train; accuracy on test (chance 0.5)",
+        metric="accuracy",
+        datasets=("wic",),
+        license="CC BY-NC 4.0",
         citation="Pilehvar & Camacho-Collados 2019, WiC: the Word-in-Context Dataset for Evaluating "
-                 "Context-Sensitive Meaning Representations, NAACL 2019",
+        "Context-Sensitive Meaning Representations, NAACL 2019",
     )
     defaults: dict[str, Any] = {"max_train": 2000, "max_test": None}
 
@@ -98,12 +101,18 @@ class WiCTask(Task):
             cos[name] = c[keep[name]]
             gold[name] = np.array([it.label for it in items])[keep[name]]
         if min(len(g) for g in gold.values()) < 3:
-            raise ValueError(f"wic: too few pairs with vectors for {embedder.name}: "
-                             f"{ {k: len(v) for k, v in gold.items()} }")
+            raise ValueError(
+                f"wic: too few pairs with vectors for {embedder.name}: "
+                f"{ {k: len(v) for k, v in gold.items()} }"
+            )
         seed, n_boot = self.settings["seed"], self.settings["n_boot"]
         total = len(splits["test"])
-        protocol = {"similarity": "cosine", "threshold": "best accuracy on train, per layer",
-                    "n_train": int(len(gold["train"])), "ci": f"percentile bootstrap over test pairs, {n_boot}"}
+        protocol = {
+            "similarity": "cosine",
+            "threshold": "best accuracy on train, per layer",
+            "n_train": int(len(gold["train"])),
+            "ci": f"percentile bootstrap over test pairs, {n_boot}",
+        }
         results, train_acc, correct = [], [], []
         for k, layer in enumerate(embedder.layers):
             t, acc_train = best_threshold(cos["train"][:, k], gold["train"])
@@ -112,19 +121,39 @@ class WiCTask(Task):
             ci = bootstrap_ci(accuracy, right["test"], n_boot=n_boot, seed=seed)
             train_acc.append(acc_train)
             correct.append(right["test"])
-            results.append(self.result(
-                embedder, layer, value, ci, len(right["test"]), total, protocol=protocol,
-                extra={"threshold": t, "train_accuracy": acc_train, "dev_accuracy": accuracy(right["dev"]),
-                       "dev_n": int(len(right["dev"])), "test_majority": float(max(gold["test"].mean(),
-                                                                                      1 - gold["test"].mean())),
-                       "dropped_test_pairs": int(total - len(right["test"]))}))
+            results.append(
+                self.result(
+                    embedder,
+                    layer,
+                    value,
+                    ci,
+                    len(right["test"]),
+                    total,
+                    protocol=protocol,
+                    extra={
+                        "threshold": t,
+                        "train_accuracy": acc_train,
+                        "dev_accuracy": accuracy(right["dev"]),
+                        "dev_n": int(len(right["dev"])),
+                        "test_majority": float(max(gold["test"].mean(), 1 - gold["test"].mean())),
+                        "dropped_test_pairs": int(total - len(right["test"])),
+                    },
+                )
+            )
         best = int(np.argmax(train_acc))
-        test_ids = [it.id for it, kept in zip(splits["test"], keep["test"]) if kept]
+        test_ids = [it.id for it, kept in zip(splits["test"], keep["test"], strict=True) if kept]
         pred = correct[best]
         ci = bootstrap_ci(accuracy, pred, n_boot=n_boot, seed=seed)
         selection = Selection(
             embedder.layers[best],
-            "only layer" if len(embedder.layers) == 1 else "best accuracy on train (threshold tuned on train)",
-            accuracy(pred), ci[0], ci[1], len(pred), "test",
-            ItemScores(tuple(test_ids), tuple(map(float, pred)), (), "accuracy"))
+            "only layer"
+            if len(embedder.layers) == 1
+            else "best accuracy on train (threshold tuned on train)",
+            accuracy(pred),
+            ci[0],
+            ci[1],
+            len(pred),
+            "test",
+            ItemScores(tuple(test_ids), tuple(map(float, pred)), (), "accuracy"),
+        )
         return TaskOutput(results, selection)
