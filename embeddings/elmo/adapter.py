@@ -106,6 +106,8 @@ class ElmoEmbedder(Embedder):
     family = "elmo"
     contextual = True
     direction = "bi"
+    #: True/False for a published checkpoint (sha256 pinned or only recorded); None otherwise
+    verified: bool | None = None
 
     def __init__(self, model: BiLM, *, name: str = "elmo", checkpoint: str | None = None,
                  stateful: bool = False, batch_size: int = 32, device: str = "cpu",

@@ -185,35 +185,63 @@ class ProjectedLSTM(nn.Module):
     def zero_state(self, batch: int, like: torch.Tensor) -> LSTMState:
         return LSTMState(like.new_zeros(batch, self.cell_dim), like.new_zeros(batch, self.out_dim))
 
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor, state: LSTMState | None = None
-                ) -> tuple[torch.Tensor, LSTMState]:
-        b, t, _ = x.shape
-        c, h = state if state is not None else self.zero_state(b, x)
-        w = self.gates.weight
-        x_part = torch.nn.functional.linear(x, w[:, : self.in_dim], self.gates.bias)  # (b, t, 4c)
-        w_h = w[:, self.in_dim :].t()
-        steps = torch.arange(t, device=x.device)
-        valid = (steps[None, :] < lengths[:, None]).unsqueeze(-1)  # (b, t, 1)
-        outs = []
-        for k in range(t):
-            z = x_part[:, k] + h @ w_h
-            i, j, f, o = z.chunk(4, dim=1)
-            c_new = torch.sigmoid(f + FORGET_BIAS) * c + torch.sigmoid(i) * torch.tanh(j)
-            if self.cell_clip is not None:
-                c_new = c_new.clamp(-self.cell_clip, self.cell_clip)
-            h_new = torch.sigmoid(o) * torch.tanh(c_new)
-            if self.proj is not None:
-                h_new = self.proj(h_new)
-            if self.proj_clip is not None:
-                h_new = h_new.clamp(-self.proj_clip, self.proj_clip)
-            m = valid[:, k]
+
+def run_cells(cells: list[ProjectedLSTM], x: torch.Tensor, lengths: torch.Tensor,
+              state: list[LSTMState] | None = None, track_state: bool = True
+              ) -> tuple[torch.Tensor, list[LSTMState]]:
+    """Run several same-shaped LSTM layers (one per direction) side by side.
+
+    ``x`` is (n_cells, batch, n, in_dim), each cell's input already in its reading order;
+    returns the outputs (n_cells, batch, n, out_dim), zero beyond each row's length, and
+    each cell's state after the row's last real step (``track_state=False`` skips keeping
+    the state still over padding: outputs are the same, the returned state is not; for
+    training). The directions share one time loop (batched matmuls), which halves the
+    Python overhead.
+    """
+    first = cells[0]
+    d, b, t, _ = x.shape
+    w = torch.stack([c.gates.weight for c in cells])  # (d, 4c, in + out)
+    bias = torch.stack([c.gates.bias for c in cells])  # (d, 4c)
+    forget = torch.zeros_like(bias[0])
+    forget[2 * first.cell_dim : 3 * first.cell_dim] = FORGET_BIAS
+    # the input part of every step at once; the +1.0 forget bias folded in
+    x_part = torch.baddbmm((bias + forget)[:, None], x.reshape(d, b * t, -1), w[:, :, : first.in_dim].transpose(1, 2))
+    # one tensor per step: unbind (not indexing in the loop, whose backward is O(n^2))
+    x_steps = x_part.reshape(d, b, t, -1).unbind(2)
+    w_h = w[:, :, first.in_dim :].transpose(1, 2)  # (d, out, 4c)
+    w_p = torch.stack([c.proj.weight.t() for c in cells]) if first.proj is not None else None  # (d, cell, out)
+    if state is None:
+        c = x.new_zeros(d, b, first.cell_dim)
+        h = x.new_zeros(d, b, first.out_dim)
+    else:
+        c = torch.stack([s.c for s in state])
+        h = torch.stack([s.h for s in state])
+    valid = (torch.arange(t, device=x.device)[None, :] < lengths[:, None]).unsqueeze(-1)  # (b, t, 1)
+    valid_steps = valid.unbind(1)
+    n = first.cell_dim
+    outs = []
+    for k in range(t):
+        z = torch.baddbmm(x_steps[k], h, w_h)
+        gates = torch.sigmoid(z)
+        c_new = torch.addcmul(gates[..., 2 * n : 3 * n] * c, gates[..., :n], torch.tanh(z[..., n : 2 * n]))
+        if first.cell_clip is not None:
+            c_new = c_new.clamp(-first.cell_clip, first.cell_clip)
+        h_new = gates[..., 3 * n :] * torch.tanh(c_new)
+        if w_p is not None:
+            h_new = torch.bmm(h_new, w_p)
+        if first.proj_clip is not None:
+            h_new = h_new.clamp(-first.proj_clip, first.proj_clip)
+        if track_state:
+            m = valid_steps[k]
             c = torch.where(m, c_new, c)
             h = torch.where(m, h_new, h)
-            outs.append(h_new)
-        out = torch.stack(outs, dim=1) if outs else x.new_zeros(b, 0, self.out_dim)
-        if self.residual:
-            out = out + x
-        return out * valid, LSTMState(c, h)
+        else:
+            c, h = c_new, h_new
+        outs.append(h_new)
+    out = torch.stack(outs, dim=2) if outs else x.new_zeros(d, b, 0, first.out_dim)
+    if first.residual:
+        out = out + x
+    return out * valid, [LSTMState(c[i], h[i]) for i in range(d)]
 
 
 class BiLMOutput(NamedTuple):
@@ -257,19 +285,23 @@ class BiLM(nn.Module):
         return int(self.directions["fw"][0].out_dim)
 
     def run_lstms(self, token: torch.Tensor, lengths: torch.Tensor,
-                  state: dict[str, list[LSTMState]] | None = None
+                  state: dict[str, list[LSTMState]] | None = None, track_state: bool = True
                   ) -> tuple[dict[str, list[torch.Tensor]], dict[str, list[LSTMState]]]:
-        """Both LSTM stacks over token vectors (batch, n, proj); outputs in reading order."""
-        outputs: dict[str, list[torch.Tensor]] = {}
-        new_state: dict[str, list[LSTMState]] = {}
-        for name, cells in self.directions.items():
-            x = token if name == "fw" else reverse_padded(token, lengths)
-            outs, states = [], []
-            for k, cell in enumerate(cells):
-                x, s = cell(x, lengths, None if state is None else state[name][k])
-                outs.append(x if name == "fw" else reverse_padded(x, lengths))
-                states.append(s)
-            outputs[name], new_state[name] = outs, states
+        """Both LSTM stacks over token vectors (batch, n, proj); outputs in reading order.
+
+        Returns ``({"fw": [per layer (batch, n, out)], "bw": [...]}, final states)``.
+        """
+        x = torch.stack([token, reverse_padded(token, lengths)])
+        outputs: dict[str, list[torch.Tensor]] = {"fw": [], "bw": []}
+        new_state: dict[str, list[LSTMState]] = {"fw": [], "bw": []}
+        for k in range(self.opts.n_layers):
+            cells = [self.directions["fw"][k], self.directions["bw"][k]]
+            init = None if state is None else [state["fw"][k], state["bw"][k]]
+            x, (s_fw, s_bw) = run_cells(cells, x, lengths, init, track_state)
+            outputs["fw"].append(x[0])
+            outputs["bw"].append(reverse_padded(x[1], lengths))
+            new_state["fw"].append(s_fw)
+            new_state["bw"].append(s_bw)
         return outputs, new_state
 
     def forward(self, char_ids: torch.Tensor, lengths: torch.Tensor,

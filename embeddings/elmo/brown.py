@@ -1,0 +1,383 @@
+"""elmo-brown: a small ELMo biLM that ctxbench trains itself on the Brown corpus.
+
+No ELMo weights ship in a PyPI package, so the offline suite uses this stand-in: the same
+architecture as the published models (char CNN, highway, projection, two layers of
+projected LSTMs per direction with clipping and a skip connection), at a small size, trained
+as a forward and a backward language model sharing one output layer, saved in the official
+options.json + hdf5 layout and loaded back by the same loader as the published checkpoints.
+
+Default settings (:class:`BrownConfig`; the cache directory name hashes all of them):
+
+- data: ``bench.datasets.corpora.brown_split()`` train part (cased, as ELMo), sentences
+  truncated to 50 words, each wrapped in ``<S> ... </S>``; held-out part for perplexity;
+- model: char embedding 16, filters (1,32) (2,32) (3,64) (4,64) (5,64) (256 in all), 1
+  highway layer, projection 64; LSTM 256 cells projected to 64, 2 layers, cell and
+  projection clip 3, skip connection; layer width 128 (forward + backward);
+- output layer: softmax over the 10,000 most frequent training words + ``<S>``, ``</S>``,
+  ``<UNK>`` (other words are ``<UNK>``), trained with a sampled softmax (512 log-uniform
+  negatives per step, shared by the batch, with the usual log-expected-count correction
+  and accidental hits removed), evaluated with the full softmax;
+- training: 2,000 steps of 32 sentences (bucketed by length), Adam lr 2e-3, gradient norm
+  clipped at 1, dropout 0.1 before the output layer, seed 0 (one seeded generator for data
+  order, initialisation, dropout and negative samples; the global torch RNG is not touched).
+
+The held-out perplexity (``exp`` of the mean negative log-likelihood per predicted token,
+including ``</S>``/``<S>``; out-of-vocabulary words count as ``<UNK>``) of each direction
+and of both together goes into ``meta.json`` beside the weights.
+
+Files in ``cache_dir("models", "elmo-brown-<config hash>")``: ``options.json``,
+``weights.hdf5`` (bilm-tf layout, see :mod:`embeddings.elmo.hdf5_format`), ``vocab.txt``
+(output vocabulary, bilm-tf style, one word per line), ``softmax.safetensors`` (output
+layer, not needed for embeddings), ``meta.json``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import math
+import random
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from bench.atomic import atomic_path
+from bench.paths import cache_dir
+from embeddings.elmo.adapter import ElmoEmbedder, build_bilm, file_sha256
+from embeddings.elmo.bilm import BiLM, ElmoOptions
+from embeddings.elmo.chars import BOS, EOS, batch_char_ids
+from embeddings.elmo.hdf5_format import save_weights
+from embeddings.progress import progress_bar
+
+logger = logging.getLogger(__name__)
+
+UNK = "<UNK>"
+#: bump when the training code changes in a way that changes the weights
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class BrownConfig:
+    """Everything that determines the trained weights (see the module docstring)."""
+
+    seed: int = 0
+    steps: int = 2000
+    train_batch_size: int = 32
+    max_sentences: int | None = None
+    max_len: int = 50
+    vocab_size: int = 10_000
+    n_samples: int = 512
+    lr: float = 2e-3
+    clip_norm: float = 1.0
+    dropout: float = 0.1
+    char_dim: int = 16
+    filters: tuple[tuple[int, int], ...] = ((1, 32), (2, 32), (3, 64), (4, 64), (5, 64))
+    n_highway: int = 1
+    lstm_dim: int = 256
+    projection_dim: int = 64
+    n_layers: int = 2
+    cell_clip: float = 3.0
+    proj_clip: float = 3.0
+    eval_sentences: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.steps < 1 or self.train_batch_size < 1 or self.vocab_size < 1 or self.n_samples < 1:
+            raise ValueError(f"steps, train_batch_size, vocab_size, n_samples must be >= 1: {self}")
+        object.__setattr__(self, "filters", tuple(tuple(int(x) for x in f) for f in self.filters))
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["filters"] = [list(f) for f in self.filters]
+        return d
+
+    def key(self) -> str:
+        """12 hex digits naming the cache directory."""
+        payload = json.dumps({"format": FORMAT_VERSION, **self.to_dict()}, sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:12]
+
+    def options(self, n_vocab: int) -> dict[str, Any]:
+        """options.json in the bilm-tf layout (plus its training fields)."""
+        return {
+            "bidirectional": True,
+            "char_cnn": {"activation": "relu", "embedding": {"dim": self.char_dim},
+                         "filters": [list(f) for f in self.filters], "max_characters_per_token": 50,
+                         "n_characters": 262, "n_highway": self.n_highway},
+            "dropout": self.dropout,
+            "lstm": {"cell_clip": self.cell_clip, "dim": self.lstm_dim, "n_layers": self.n_layers,
+                     "proj_clip": self.proj_clip, "projection_dim": self.projection_dim,
+                     "use_skip_connections": True},
+            "all_clip_norm_val": self.clip_norm,
+            "n_epochs": None,
+            "n_train_tokens": None,
+            "batch_size": self.train_batch_size,
+            "n_tokens_vocab": n_vocab,
+            "unroll_steps": self.max_len + 2,
+            "n_negative_samples_batch": self.n_samples,
+        }
+
+
+# -- data ---------------------------------------------------------------------------
+def build_vocab(sentences: Sequence[Sequence[str]], size: int) -> list[str]:
+    """Output vocabulary: ``</S>``, ``<S>``, ``<UNK>``, then the ``size`` most frequent words
+    (ties broken alphabetically), so ids are in frequency order for the log-uniform sampler."""
+    counts = Counter(w for s in sentences for w in s)
+    words = sorted(counts, key=lambda w: (-counts[w], w))
+    return [EOS, BOS, UNK] + [w for w in words if w not in (EOS, BOS, UNK)][:size]
+
+
+class Batch:
+    """Padded tensors for one batch of sentences (boundary tokens included)."""
+
+    def __init__(self, sentences: Sequence[Sequence[str]], word_id: dict[str, int], max_chars: int) -> None:
+        padded = [[BOS, *s, EOS] for s in sentences]
+        self.lengths = torch.tensor([len(s) for s in padded])
+        t = int(self.lengths.max())
+        uniq = list(dict.fromkeys(w for s in padded for w in s))
+        pos = {w: i for i, w in enumerate(uniq)}
+        self.uniq_ids = torch.from_numpy(batch_char_ids([uniq], max_chars))  # (1, U, C)
+        # index into the unique-word vectors; padding slots point at an extra zero row
+        self.index = torch.full((len(padded), t), len(uniq), dtype=torch.long)
+        unk = word_id[UNK]
+        self.targets = torch.zeros((len(padded), t), dtype=torch.long)
+        for i, s in enumerate(padded):
+            self.index[i, : len(s)] = torch.tensor([pos[w] for w in s])
+            self.targets[i, : len(s)] = torch.tensor([word_id.get(w, unk) for w in s])
+
+
+def token_vectors(model: BiLM, batch: Batch) -> torch.Tensor:
+    """Char-CNN vectors (batch, n, proj), computed once per distinct word of the batch."""
+    uniq = model.char_cnn(batch.uniq_ids)[0]
+    uniq = torch.cat([uniq, uniq.new_zeros(1, uniq.shape[1])])
+    return uniq[batch.index]
+
+
+def lm_hidden(model: BiLM, batch: Batch, dropout: nn.Module | None = None
+              ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Top-layer states that predict a word, and the word ids: (N, proj), (N,).
+
+    Forward: the state at position t predicts token t+1; backward: token t-1.
+    """
+    token = token_vectors(model, batch)
+    outputs, _ = model.run_lstms(token, batch.lengths, track_state=False)
+    fw, bw = outputs["fw"][-1], outputs["bw"][-1]
+    t = token.shape[1]
+    steps = torch.arange(t - 1)
+    valid = steps[None, :] < (batch.lengths[:, None] - 1)  # (b, t-1) pairs inside the sentence
+    h = torch.cat([fw[:, :-1][valid], bw[:, 1:][valid]])
+    y = torch.cat([batch.targets[:, 1:][valid], batch.targets[:, :-1][valid]])
+    if dropout is not None:
+        h = dropout(h)
+    return h, y
+
+
+def sampled_softmax_loss(h: torch.Tensor, y: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
+                         n_samples: int, generator: torch.Generator) -> torch.Tensor:
+    """Mean sampled-softmax loss with ``n_samples`` log-uniform negatives shared by the batch.
+
+    Ids are assumed sorted by frequency; P(k) = log((k+2)/(k+1)) / log(V+1). Logits are
+    corrected by -log(expected count), and a negative equal to the target is masked out.
+    """
+    v = weight.shape[0]
+    ranks = torch.arange(v, dtype=torch.float64)
+    prob = (torch.log(ranks + 2) - torch.log(ranks + 1)) / math.log(v + 1)
+    neg = torch.multinomial(prob, n_samples, replacement=True, generator=generator)
+    log_q = torch.log(prob * n_samples).float()
+    true_logit = (h * weight[y]).sum(-1) + bias[y] - log_q[y]
+    neg_logit = h @ weight[neg].t() + bias[neg] - log_q[neg]
+    neg_logit = neg_logit.masked_fill(neg[None, :] == y[:, None], float("-inf"))
+    logits = torch.cat([true_logit[:, None], neg_logit], dim=1)
+    return nn.functional.cross_entropy(logits, torch.zeros_like(y))
+
+
+def _batches(sentences: list[tuple[str, ...]], size: int, rng: random.Random) -> list[list[int]]:
+    """One epoch of batches: shuffled, bucketed by length within chunks of 50 batches."""
+    order = list(range(len(sentences)))
+    rng.shuffle(order)
+    out: list[list[int]] = []
+    chunk = size * 50
+    for k in range(0, len(order), chunk):
+        part = sorted(order[k : k + chunk], key=lambda i: len(sentences[i]))
+        out.extend(part[j : j + size] for j in range(0, len(part), size))
+    rng.shuffle(out)
+    return out
+
+
+# -- training -----------------------------------------------------------------------
+@torch.no_grad()
+def perplexity(model: BiLM, softmax: nn.Linear, sentences: Sequence[Sequence[str]], word_id: dict[str, int],
+               batch_size: int = 64) -> dict[str, float]:
+    """Full-softmax held-out perplexity: forward, backward, and both directions pooled."""
+    model.eval()
+    nll = {"fw": 0.0, "bw": 0.0}
+    count = 0
+    order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
+    for k in range(0, len(order), batch_size):
+        batch = Batch([sentences[i] for i in order[k : k + batch_size]], word_id, model.opts.max_chars)
+        h, y = lm_hidden(model, batch)
+        n = h.shape[0] // 2
+        losses = nn.functional.cross_entropy(softmax(h), y, reduction="none")
+        nll["fw"] += float(losses[:n].sum())
+        nll["bw"] += float(losses[n:].sum())
+        count += n
+    return {"forward": math.exp(nll["fw"] / count), "backward": math.exp(nll["bw"] / count),
+            "both": math.exp((nll["fw"] + nll["bw"]) / (2 * count)), "tokens": count}
+
+
+def train(cfg: BrownConfig, train_sents: Sequence[Sequence[str]], held_sents: Sequence[Sequence[str]],
+          *, progress: bool = True) -> tuple[BiLM, nn.Linear, list[str], dict[str, Any]]:
+    """Train the biLM; returns (model, output layer, output vocabulary, metadata)."""
+    start = time.time()
+    rng = random.Random(cfg.seed)
+    sents = [tuple(s[: cfg.max_len]) for s in train_sents if len(s) > 0]
+    if cfg.max_sentences is not None:
+        idx = sorted(rng.sample(range(len(sents)), min(cfg.max_sentences, len(sents))))
+        sents = [sents[i] for i in idx]
+    vocab = build_vocab(sents, cfg.vocab_size)
+    word_id = {w: i for i, w in enumerate(vocab)}
+    opts = ElmoOptions.from_dict(cfg.options(len(vocab)))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.seed)
+        model = BiLM(opts)
+        softmax = nn.Linear(model.output_dim, len(vocab))
+        nn.init.normal_(softmax.weight, std=1.0 / math.sqrt(model.output_dim))
+        nn.init.zeros_(softmax.bias)
+        gen = torch.Generator().manual_seed(cfg.seed)
+        params = list(model.parameters()) + list(softmax.parameters())
+        optim = torch.optim.Adam(params, lr=cfg.lr)
+        dropout = nn.Dropout(cfg.dropout)
+        model.train()
+        batches: list[list[int]] = []
+        losses: list[float] = []
+        bar = progress_bar(range(cfg.steps), desc="train elmo-brown", disable=not progress)
+        for step in bar:
+            if not batches:
+                batches = _batches(sents, cfg.train_batch_size, rng)
+            batch = Batch([sents[i] for i in batches.pop()], word_id, opts.max_chars)
+            h, y = lm_hidden(model, batch, dropout)
+            loss = sampled_softmax_loss(h, y, softmax.weight, softmax.bias, cfg.n_samples, gen)
+            optim.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(params, cfg.clip_norm)
+            optim.step()
+            losses.append(float(loss.detach()))
+            if step % 50 == 0:
+                bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}")
+    train_seconds = time.time() - start
+    held = [tuple(s) for s in held_sents if len(s) > 0]
+    if cfg.eval_sentences is not None:
+        held = held[: cfg.eval_sentences]
+    ppl = perplexity(model, softmax, held, word_id)
+    n_held = sum(len(s) for s in held)
+    unk_rate = sum(w not in word_id for s in held for w in s) / max(n_held, 1)
+    model.eval()
+    meta = {
+        "name": "elmo-brown",
+        "config": cfg.to_dict(),
+        "format_version": FORMAT_VERSION,
+        "perplexity": ppl,
+        "held_out_sentences": len(held),
+        "held_out_words": n_held,
+        "held_out_unk_rate": unk_rate,
+        "train_sentences": len(sents),
+        "train_words": sum(len(s) for s in sents),
+        "output_vocab_size": len(vocab),
+        "final_train_loss_mean_last_100": float(np.mean(losses[-100:])),
+        "train_seconds": train_seconds,
+        "eval_seconds": time.time() - start - train_seconds,
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+    }
+    logger.info("elmo-brown trained in %.0fs; held-out perplexity %.1f (fw %.1f, bw %.1f)",
+                train_seconds, ppl["both"], ppl["forward"], ppl["backward"])
+    return model, softmax, vocab, meta
+
+
+def save(folder: Path, model: BiLM, softmax: nn.Linear, vocab: list[str], meta: dict[str, Any]) -> None:
+    """Write the model directory atomically (options.json, weights.hdf5, vocab.txt, ...)."""
+    from safetensors.torch import save_file
+
+    with atomic_path(folder) as tmp:
+        tmp.mkdir(parents=True)
+        (tmp / "options.json").write_text(json.dumps(model.opts.raw, indent=2, sort_keys=True), encoding="utf-8")
+        save_weights(model, tmp / "weights.hdf5")
+        (tmp / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+        save_file({"weight": softmax.weight.detach().contiguous(), "bias": softmax.bias.detach().contiguous()},
+                  str(tmp / "softmax.safetensors"))
+        meta = {**meta, "weights_sha256": file_sha256(tmp / "weights.hdf5")}
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True), encoding="utf-8")
+
+
+def model_dir(cfg: BrownConfig) -> Path:
+    return cache_dir("models") / f"elmo-brown-{cfg.key()}"
+
+
+def ensure_trained(cfg: BrownConfig, *, progress: bool = True) -> Path:
+    """The cached model directory for ``cfg``, training (and saving) it first if needed."""
+    folder = model_dir(cfg)
+    if (folder / "meta.json").is_file():
+        return folder
+    from bench.datasets.corpora import brown_split
+
+    train_sents, held_sents = brown_split()
+    logger.info("training elmo-brown %s into %s", cfg.key(), folder)
+    model, softmax, vocab, meta = train(cfg, train_sents, held_sents, progress=progress)
+    save(folder, model, softmax, vocab, meta)
+    return folder
+
+
+_ADAPTER_OPTIONS = ("stateful", "batch_size", "device", "cache_words")
+
+#: ``tiny=True``: a model that trains in a few seconds, for tests (same architecture)
+TINY: dict[str, Any] = {
+    "steps": 30, "train_batch_size": 16, "max_sentences": 400, "vocab_size": 500, "n_samples": 64,
+    "char_dim": 4, "filters": ((1, 8), (2, 8), (3, 16)), "lstm_dim": 32, "projection_dim": 8,
+    "eval_sentences": 50,
+}
+
+
+def load_elmo_brown(**opts: Any) -> ElmoEmbedder:
+    """The elmo-brown embedder: trained on first use (a few CPU minutes), then cached.
+
+    Keyword options are :class:`BrownConfig` fields (``seed``, ``steps``, ``max_sentences``,
+    sizes, ...) and adapter options (``stateful``, ``batch_size``, ``device``,
+    ``cache_words``); ``progress`` shows the training bar.
+
+    Examples
+    --------
+    A tiny one (trains in seconds), as the tests use it::
+
+        emb = load_elmo_brown(tiny=True)            # the TINY preset
+        emb = load_elmo_brown(tiny=True, seed=1)    # preset fields can be overridden
+    """
+    progress = bool(opts.pop("progress", True))
+    tiny = bool(opts.pop("tiny", False))
+    adapter = {k: opts.pop(k) for k in _ADAPTER_OPTIONS if k in opts}
+    fields = {f.name for f in dataclasses.fields(BrownConfig)}
+    unknown = set(opts) - fields
+    if unknown:
+        raise TypeError(f"unknown elmo-brown option(s) {sorted(unknown)}; training options are "
+                        f"{sorted(fields)} (or tiny=True), adapter options {list(_ADAPTER_OPTIONS)}")
+    base = BrownConfig(**TINY) if tiny else BrownConfig()
+    cfg = dataclasses.replace(base, **opts)
+    folder = ensure_trained(cfg, progress=progress)
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    ppl = meta["perplexity"]["both"]
+    label = (f"elmo-brown{' (tiny)' if tiny else ''} (ctxbench stand-in trained on Brown, seed {cfg.seed}, "
+             f"{cfg.steps} steps, held-out perplexity {ppl:.1f}; not the published ELMo)")
+    defaults = base.to_dict()
+    overrides = {k: v for k, v in cfg.to_dict().items() if v != defaults[k]}
+    config = {"name": "elmo-brown", **({"tiny": True} if tiny else {}), **overrides}
+    emb = ElmoEmbedder(build_bilm(folder / "options.json", folder / "weights.hdf5"), name="elmo-brown",
+                       checkpoint=label, config=config,
+                       weights_id="sha256:" + meta["weights_sha256"], **adapter)
+    emb.meta = meta  # type: ignore[attr-defined]
+    return emb
