@@ -30,10 +30,18 @@ from pathlib import Path
 
 from bench.validation import DatasetFormatError
 
-__all__ = ["ProbeItem", "load_polysemy_probe", "load_direction_probe", "read_probe", "CUES"]
+__all__ = ["ProbeItem", "load_polysemy_probe", "load_direction_probe", "read_probe", "CUES",
+           "MIXED_POS_WORDS"]
 
 #: allowed values of the direction probe's ``cue`` column
 CUES = ("before", "after")
+
+#: polysemy-probe words whose senses differ in part of speech (e.g. ``fire`` the noun vs
+#: ``fire`` the verb "dismiss"): for these, syntax alone can tell the senses apart, so tasks
+#: may want to report them separately. The direction probe uses only senses that share a part
+#: of speech; of these words it has only ``row``, with its two noun senses (line, argument).
+MIXED_POS_WORDS = frozenset({"current", "fair", "fire", "light", "mine", "park", "right", "row", "sink",
+                             "train", "watch"})
 
 _POLYSEMY_HEADER = ("word", "sense", "sentence", "target_index")
 _DIRECTION_HEADER = ("word", "sense", "cue", "sentence", "target_index")

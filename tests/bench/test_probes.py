@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from bench.probes import CUES, ProbeItem, load_direction_probe, load_polysemy_probe, read_probe
+from bench.probes import (
+    CUES,
+    MIXED_POS_WORDS,
+    ProbeItem,
+    load_direction_probe,
+    load_polysemy_probe,
+    read_probe,
+)
 from bench.validation import DatasetFormatError
 
 POLY_HEADER = "word\tsense\tsentence\ttarget_index\n"
@@ -109,7 +116,8 @@ def test_direction_cue_after_has_a_real_left_context(direction: list[ProbeItem])
 def test_direction_sets_are_matched(direction: list[ProbeItem]) -> None:
     # For one word and cue, every sense has the same multiset of neutral sides: cue-after
     # sentences share their words before the target, cue-before ones their words after it.
-    sides: dict[tuple[str, str], dict[str, Counter[tuple[str, ...]]]] = defaultdict(lambda: defaultdict(Counter))
+    Sides = dict[str, Counter[tuple[str, ...]]]
+    sides: dict[tuple[str, str], Sides] = defaultdict(lambda: defaultdict(Counter))
     for item in direction:
         i = item.target_index
         neutral = item.sentence[:i] if item.cue == "after" else item.sentence[i + 1:]
@@ -117,6 +125,22 @@ def test_direction_sets_are_matched(direction: list[ProbeItem]) -> None:
     for (word, cue), by_sense in sides.items():
         first, *rest = by_sense.values()
         assert all(other == first for other in rest), (word, cue, {s: sorted(c) for s, c in by_sense.items()})
+
+
+def test_mixed_pos_words_stay_out_of_the_direction_probe(poly: list[ProbeItem],
+                                                         direction: list[ProbeItem]) -> None:
+    assert MIXED_POS_WORDS <= {item.word for item in poly}
+    assert MIXED_POS_WORDS & {item.word for item in direction} == {"row"}
+    assert {item.sense for item in direction if item.word == "row"} == {"row.line", "row.argument"}
+
+
+def test_no_inflected_form_of_the_target_elsewhere(poly: list[ProbeItem], direction: list[ProbeItem]) -> None:
+    # "The cell divides into two cells" would give the model a second copy of the word
+    for item in poly + direction:
+        w = item.word
+        forms = {w + "s", w + "es", w + "ed", w + w[-1] + "ed", w + "ing", w + w[-1] + "ing", w + "'s"}
+        clash = [t for t in item.sentence if t.lower() in forms]
+        assert not clash, (clash, " ".join(item.sentence))
 
 
 def test_no_sentence_is_used_twice(poly: list[ProbeItem], direction: list[ProbeItem]) -> None:
@@ -149,7 +173,8 @@ def test_read_probe_round_trip(tmp_path: Path) -> None:
 )
 def test_malformed_row_names_file_and_line(tmp_path: Path, body: str, with_cue: bool, problem: str) -> None:
     p = tmp_path / "bad.tsv"
-    good = "bank\tbank.money\tbefore\tShe paid the bank .\t3\n" if with_cue else "bank\tbank.money\tShe paid the bank .\t3\n"
+    cue = "before\t" if with_cue else ""
+    good = f"bank\tbank.money\t{cue}She paid the bank .\t3\n"
     p.write_text((DIR_HEADER if with_cue else POLY_HEADER) + good + body)
     with pytest.raises(DatasetFormatError) as err:
         read_probe(p, with_cue=with_cue)
