@@ -7,6 +7,13 @@ ambiguous target word and its sense label (``"bank.river"``). The direction prob
 ``cue``: ``"before"`` when only the words before the target tell the sense, ``"after"``
 when only the words after it do.
 
+The direction probe is built as matched sets: for one word and cue, each sense has the same
+neutral sides (:func:`neutral_side`). A cue-after sentence therefore has a "twin" of the
+other sense with identical words up to and including the target, so a left-to-right model
+gives the twins identical vectors. Score direction items against the polysemy probe (e.g.
+nearest sense centroid), or leave twins out of each other's neighbours: a leave-one-out
+1-NN that lets an item meet its twin is wrong by construction (accuracy 0, below chance).
+
 Every row is validated on reading; a bad row raises
 :class:`~bench.validation.DatasetFormatError` naming the file and line.
 
@@ -30,8 +37,8 @@ from pathlib import Path
 
 from bench.validation import DatasetFormatError
 
-__all__ = ["ProbeItem", "load_polysemy_probe", "load_direction_probe", "read_probe", "CUES",
-           "MIXED_POS_WORDS"]
+__all__ = ["ProbeItem", "load_polysemy_probe", "load_direction_probe", "read_probe", "neutral_side",
+           "CUES", "MIXED_POS_WORDS"]
 
 #: allowed values of the direction probe's ``cue`` column
 CUES = ("before", "after")
@@ -167,6 +174,32 @@ def _parse_row(line: str, path: str | Path, lineno: int, with_cue: bool, ncols: 
         raise DatasetFormatError(path, lineno, f"token {index} is {tokens[index]!r}, expected the target "
                                                f"word {word!r}; fix target_index")
     return ProbeItem(word, sense, tokens, index, cue)
+
+
+def neutral_side(item: ProbeItem) -> tuple[str, ...]:
+    """The tokens on the sense-neutral side of a direction-probe item's target.
+
+    For ``cue == "after"`` that is everything before the target; for ``cue == "before"``
+    everything after it. Two items of the same word and cue with equal neutral sides but
+    different senses are twins (see the module docstring).
+
+    Raises
+    ------
+    ValueError
+        For an item without a cue (a polysemy-probe item).
+
+    Examples
+    --------
+    >>> item = ProbeItem("bank", "bank.river", ("We", "sat", "on", "the", "bank", "all", "day", "."), 4,
+    ...                  "before")
+    >>> neutral_side(item)
+    ('all', 'day', '.')
+    """
+    if item.cue == "after":
+        return item.sentence[: item.target_index]
+    if item.cue == "before":
+        return item.sentence[item.target_index + 1:]
+    raise ValueError(f"item has cue {item.cue!r}; neutral_side needs a direction-probe item (cue in {CUES})")
 
 
 def _load(filename: str, with_cue: bool) -> list[ProbeItem]:

@@ -13,6 +13,7 @@ from bench.probes import (
     ProbeItem,
     load_direction_probe,
     load_polysemy_probe,
+    neutral_side,
     read_probe,
 )
 from bench.validation import DatasetFormatError
@@ -119,8 +120,9 @@ def test_direction_sets_are_matched(direction: list[ProbeItem]) -> None:
     Sides = dict[str, Counter[tuple[str, ...]]]
     sides: dict[tuple[str, str], Sides] = defaultdict(lambda: defaultdict(Counter))
     for item in direction:
+        neutral = neutral_side(item)
         i = item.target_index
-        neutral = item.sentence[:i] if item.cue == "after" else item.sentence[i + 1:]
+        assert neutral == (item.sentence[:i] if item.cue == "after" else item.sentence[i + 1:])
         sides[(item.word, item.cue or "")][item.sense][tuple(t.lower() for t in neutral)] += 1
     for (word, cue), by_sense in sides.items():
         first, *rest = by_sense.values()
@@ -141,6 +143,11 @@ def test_no_inflected_form_of_the_target_elsewhere(poly: list[ProbeItem], direct
         forms = {w + "s", w + "es", w + "ed", w + w[-1] + "ed", w + "ing", w + w[-1] + "ing", w + "'s"}
         clash = [t for t in item.sentence if t.lower() in forms]
         assert not clash, (clash, " ".join(item.sentence))
+
+
+def test_neutral_side_rejects_polysemy_items(poly: list[ProbeItem]) -> None:
+    with pytest.raises(ValueError, match="direction-probe item"):
+        neutral_side(poly[0])
 
 
 def test_no_sentence_is_used_twice(poly: list[ProbeItem], direction: list[ProbeItem]) -> None:
