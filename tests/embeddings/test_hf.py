@@ -17,6 +17,15 @@ from embeddings.hf import HFEmbedder, detect_direction
 from embeddings.testing import check_embedder
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny models on 2 shared cores: more threads only spin (20x slower under load)."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
 @pytest.fixture(scope="module")
 def tiny_dirs(tmp_path_factory):
     root = tmp_path_factory.mktemp("tiny-hf")
