@@ -178,7 +178,7 @@ class ElmoEmbedder(Embedder):
         merged: dict[str, list[LSTMState]] = {}
         for d, states in new.items():
             rows = []
-            for old, s in zip(self._state[d], states):
+            for old, s in zip(self._state[d], states, strict=True):
                 n = s.c.shape[0]
                 rows.append(LSTMState(torch.cat([s.c, old.c[n:]]), torch.cat([s.h, old.h[n:]])))
             merged[d] = rows
@@ -194,7 +194,7 @@ class ElmoEmbedder(Embedder):
             chunk = missing[k : k + 512]
             ids = torch.from_numpy(batch_char_ids([chunk], self.opts.max_chars)).to(self.device)
             vecs = self.model.char_cnn(ids)[0]
-            fresh.update(zip(chunk, vecs))
+            fresh.update(zip(chunk, vecs, strict=True))
         for w, v in fresh.items():
             if len(self._token_cache) >= self.cache_words:
                 break

@@ -33,7 +33,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import torch
 from torch import nn
@@ -144,12 +144,21 @@ class CharCNN(nn.Module):
         self.proj = nn.Linear(d, opts.projection_dim) if opts.use_projection else None
         self.activation = _ACTIVATIONS[opts.activation]
 
+    def conv_layers(self) -> list[nn.Conv1d]:
+        """One Conv1d per filter width, in the options' order."""
+        return [cast(nn.Conv1d, c) for c in self.convs]
+
+    def highways(self) -> list[tuple[nn.Linear, nn.Linear]]:
+        """(carry, transform) Linear pairs; "carry" is the gate on the transform (file naming)."""
+        return [(cast(nn.Linear, c), cast(nn.Linear, t))
+                for c, t in zip(self.highway_carry, self.highway_transform, strict=True)]
+
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         b, t, c = ids.shape
         x = self.char_embed(ids.reshape(b * t, c)).transpose(1, 2)  # (b*t, char_dim, c)
         pooled = [self.activation(conv(x).max(dim=2).values) for conv in self.convs]
         h = torch.cat(pooled, dim=1)
-        for carry, transform in zip(self.highway_carry, self.highway_transform):
+        for carry, transform in self.highways():
             g = torch.sigmoid(carry(h))
             h = g * torch.relu(transform(h)) + (1.0 - g) * h
         if self.proj is not None:
@@ -205,11 +214,14 @@ def run_cells(cells: list[ProjectedLSTM], x: torch.Tensor, lengths: torch.Tensor
     forget = torch.zeros_like(bias[0])
     forget[2 * first.cell_dim : 3 * first.cell_dim] = FORGET_BIAS
     # the input part of every step at once; the +1.0 forget bias folded in
-    x_part = torch.baddbmm((bias + forget)[:, None], x.reshape(d, b * t, -1), w[:, :, : first.in_dim].transpose(1, 2))
+    w_x = w[:, :, : first.in_dim].transpose(1, 2)  # (d, in, 4c)
+    x_part = torch.baddbmm((bias + forget)[:, None], x.reshape(d, b * t, -1), w_x)
     # one tensor per step: unbind (not indexing in the loop, whose backward is O(n^2))
     x_steps = x_part.reshape(d, b, t, -1).unbind(2)
     w_h = w[:, :, first.in_dim :].transpose(1, 2)  # (d, out, 4c)
-    w_p = torch.stack([c.proj.weight.t() for c in cells]) if first.proj is not None else None  # (d, cell, out)
+    w_p = None  # (d, cell, out)
+    if first.proj is not None:
+        w_p = torch.stack([cast(nn.Linear, c.proj).weight.t() for c in cells])
     if state is None:
         c = x.new_zeros(d, b, first.cell_dim)
         h = x.new_zeros(d, b, first.out_dim)
@@ -282,7 +294,11 @@ class BiLM(nn.Module):
     @property
     def output_dim(self) -> int:
         """Width of one direction's LSTM output (projection_dim, or dim without projection)."""
-        return int(self.directions["fw"][0].out_dim)
+        return int(self.cells("fw")[0].out_dim)
+
+    def cells(self, direction: str) -> list[ProjectedLSTM]:
+        """The LSTM layers of one direction ("fw" or "bw"), bottom first."""
+        return [cast(ProjectedLSTM, c) for c in cast(nn.ModuleList, self.directions[direction])]
 
     def run_lstms(self, token: torch.Tensor, lengths: torch.Tensor,
                   state: dict[str, list[LSTMState]] | None = None, track_state: bool = True
@@ -295,7 +311,7 @@ class BiLM(nn.Module):
         outputs: dict[str, list[torch.Tensor]] = {"fw": [], "bw": []}
         new_state: dict[str, list[LSTMState]] = {"fw": [], "bw": []}
         for k in range(self.opts.n_layers):
-            cells = [self.directions["fw"][k], self.directions["bw"][k]]
+            cells = [self.cells("fw")[k], self.cells("bw")[k]]
             init = None if state is None else [state["fw"][k], state["bw"][k]]
             x, (s_fw, s_bw) = run_cells(cells, x, lengths, init, track_state)
             outputs["fw"].append(x[0])
@@ -320,5 +336,5 @@ class BiLM(nn.Module):
         if token is None:
             token = self.char_cnn(char_ids)
         outputs, new_state = self.run_lstms(token, lengths, state)
-        layers = [torch.cat([f, b], dim=-1) for f, b in zip(outputs["fw"], outputs["bw"])]
+        layers = [torch.cat([f, b], dim=-1) for f, b in zip(outputs["fw"], outputs["bw"], strict=True)]
         return BiLMOutput(token, layers, new_state)

@@ -234,8 +234,24 @@ def perplexity(model: BiLM, softmax: nn.Linear, sentences: Sequence[Sequence[str
 
 def train(cfg: BrownConfig, train_sents: Sequence[Sequence[str]], held_sents: Sequence[Sequence[str]],
           *, progress: bool = True) -> tuple[BiLM, nn.Linear, list[str], dict[str, Any]]:
-    """Train the biLM; returns (model, output layer, output vocabulary, metadata)."""
+    """Train the biLM; returns (model, output layer, output vocabulary, metadata).
+
+    Runs on one CPU thread (restored afterwards): the model is small, so intra-op threads
+    only add overhead (and spin badly on a shared machine), and one thread keeps the
+    floating-point reduction order the same on every machine.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _train(cfg, train_sents, held_sents, progress=progress)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(cfg: BrownConfig, train_sents: Sequence[Sequence[str]], held_sents: Sequence[Sequence[str]],
+           *, progress: bool) -> tuple[BiLM, nn.Linear, list[str], dict[str, Any]]:
     start = time.time()
+    cpu_start = time.process_time()
     rng = random.Random(cfg.seed)
     sents = [tuple(s[: cfg.max_len]) for s in train_sents if len(s) > 0]
     if cfg.max_sentences is not None:
@@ -272,6 +288,7 @@ def train(cfg: BrownConfig, train_sents: Sequence[Sequence[str]], held_sents: Se
             if step % 50 == 0:
                 bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}")
     train_seconds = time.time() - start
+    train_cpu_seconds = time.process_time() - cpu_start
     held = [tuple(s) for s in held_sents if len(s) > 0]
     if cfg.eval_sentences is not None:
         held = held[: cfg.eval_sentences]
@@ -292,9 +309,10 @@ def train(cfg: BrownConfig, train_sents: Sequence[Sequence[str]], held_sents: Se
         "output_vocab_size": len(vocab),
         "final_train_loss_mean_last_100": float(np.mean(losses[-100:])),
         "train_seconds": train_seconds,
+        "train_cpu_seconds": train_cpu_seconds,
         "eval_seconds": time.time() - start - train_seconds,
         "torch": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
+        "torch_threads": 1,
     }
     logger.info("elmo-brown trained in %.0fs; held-out perplexity %.1f (fw %.1f, bw %.1f)",
                 train_seconds, ppl["both"], ppl["forward"], ppl["backward"])
@@ -307,11 +325,12 @@ def save(folder: Path, model: BiLM, softmax: nn.Linear, vocab: list[str], meta: 
 
     with atomic_path(folder) as tmp:
         tmp.mkdir(parents=True)
-        (tmp / "options.json").write_text(json.dumps(model.opts.raw, indent=2, sort_keys=True), encoding="utf-8")
+        options = json.dumps(model.opts.raw, indent=2, sort_keys=True)
+        (tmp / "options.json").write_text(options, encoding="utf-8")
         save_weights(model, tmp / "weights.hdf5")
         (tmp / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
-        save_file({"weight": softmax.weight.detach().contiguous(), "bias": softmax.bias.detach().contiguous()},
-                  str(tmp / "softmax.safetensors"))
+        tensors = {"weight": softmax.weight.detach().contiguous(), "bias": softmax.bias.detach().contiguous()}
+        save_file(tensors, str(tmp / "softmax.safetensors"))
         meta = {**meta, "weights_sha256": file_sha256(tmp / "weights.hdf5")}
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True), encoding="utf-8")
 

@@ -23,13 +23,15 @@ Examples
 >>> path = tempfile.mkdtemp() + "/w.hdf5"
 >>> save_weights(model, path)
 >>> again = load_weights(BiLM(model.opts), path)
->>> all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values()))
+>>> a, b = model.state_dict(), again.state_dict()
+>>> all(torch.equal(a[k], b[k]) for k in a)
 True
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import h5py
 import numpy as np
@@ -50,11 +52,11 @@ def _named_arrays(model: BiLM) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     emb = cnn.char_embed.weight.detach().cpu().numpy()
     out["char_embed"] = emb[1:]
-    for i, conv in enumerate(cnn.convs):
+    for i, conv in enumerate(cnn.conv_layers()):
         # torch Conv1d weight (n, char_dim, width) -> TF (1, width, char_dim, n)
         out[f"CNN/W_cnn_{i}"] = conv.weight.detach().cpu().numpy().transpose(2, 1, 0)[None]
-        out[f"CNN/b_cnn_{i}"] = conv.bias.detach().cpu().numpy()
-    for k, (carry, transform) in enumerate(zip(cnn.highway_carry, cnn.highway_transform)):
+        out[f"CNN/b_cnn_{i}"] = cast(torch.Tensor, conv.bias).detach().cpu().numpy()
+    for k, (carry, transform) in enumerate(cnn.highways()):
         out[f"CNN_high_{k}/W_carry"] = carry.weight.detach().cpu().numpy().T
         out[f"CNN_high_{k}/b_carry"] = carry.bias.detach().cpu().numpy()
         out[f"CNN_high_{k}/W_transform"] = transform.weight.detach().cpu().numpy().T
@@ -62,8 +64,8 @@ def _named_arrays(model: BiLM) -> dict[str, np.ndarray]:
     if cnn.proj is not None:
         out["CNN_proj/W_proj"] = cnn.proj.weight.detach().cpu().numpy().T
         out["CNN_proj/b_proj"] = cnn.proj.bias.detach().cpu().numpy()
-    for direction, cells in model.directions.items():
-        for k, cell in enumerate(cells):
+    for direction in _DIRECTIONS:
+        for k, cell in enumerate(model.cells(direction)):
             g = _cell_group(direction, k)
             out[f"{g}/W_0"] = cell.gates.weight.detach().cpu().numpy().T
             out[f"{g}/B"] = cell.gates.bias.detach().cpu().numpy()
@@ -99,10 +101,10 @@ def load_weights(model: BiLM, path: str | Path) -> BiLM:
     emb = np.zeros(tuple(cnn.char_embed.weight.shape), dtype=np.float32)
     emb[1:] = arrays["char_embed"]  # prepend the zero row of the mask id 0
     put(cnn.char_embed.weight, emb)
-    for i, conv in enumerate(cnn.convs):
+    for i, conv in enumerate(cnn.conv_layers()):
         put(conv.weight, arrays[f"CNN/W_cnn_{i}"][0].transpose(2, 1, 0))
-        put(conv.bias, arrays[f"CNN/b_cnn_{i}"])
-    for k, (carry, transform) in enumerate(zip(cnn.highway_carry, cnn.highway_transform)):
+        put(cast(torch.Tensor, conv.bias), arrays[f"CNN/b_cnn_{i}"])
+    for k, (carry, transform) in enumerate(cnn.highways()):
         put(carry.weight, arrays[f"CNN_high_{k}/W_carry"].T)
         put(carry.bias, arrays[f"CNN_high_{k}/b_carry"])
         put(transform.weight, arrays[f"CNN_high_{k}/W_transform"].T)
@@ -110,8 +112,8 @@ def load_weights(model: BiLM, path: str | Path) -> BiLM:
     if cnn.proj is not None:
         put(cnn.proj.weight, arrays["CNN_proj/W_proj"].T)
         put(cnn.proj.bias, arrays["CNN_proj/b_proj"])
-    for direction, cells in model.directions.items():
-        for k, cell in enumerate(cells):
+    for direction in _DIRECTIONS:
+        for k, cell in enumerate(model.cells(direction)):
             g = _cell_group(direction, k)
             put(cell.gates.weight, arrays[f"{g}/W_0"].T)
             put(cell.gates.bias, arrays[f"{g}/B"])

@@ -120,7 +120,7 @@ def test_reset_state_starts_again_from_zeros(fixture: Path, sentences):
     emb.embed([sentences[k][1].split() for k in range(3)])
     emb.reset_state()
     again = emb.embed([sentences[k][0].split() for k in range(3)])
-    assert all(np.array_equal(a.vectors, b.vectors) for a, b in zip(first, again))
+    assert all(np.array_equal(a.vectors, b.vectors) for a, b in zip(first, again, strict=True))
 
 
 def test_token_layer_matches_the_reference_token_embeddings(fixture: Path, fixture_elmo):
@@ -156,7 +156,7 @@ def test_char_cnn_cache_gives_the_same_vectors(fixture: Path, sentences):
     cached.embed(batch)  # fill the cache
     a, b = cached.embed(batch), uncached.embed(batch)
     assert len(cached._token_cache) > 100 and len(uncached._token_cache) == 0
-    assert all(np.allclose(x.vectors, y.vectors, atol=1e-6) for x, y in zip(a, b))
+    assert all(np.allclose(x.vectors, y.vectors, atol=1e-6) for x, y in zip(a, b, strict=True))
 
 
 def test_scalar_mix(fixture_elmo, sentences):
@@ -308,7 +308,7 @@ def test_brown_model_saves_in_the_official_layout_and_reloads_identically(brown_
     reloaded = embeddings.load("elmo", options=tmp_path / "m" / "options.json",
                                weights=tmp_path / "m" / "weights.hdf5")
     batch = [s.split() for s in sentences[0][:4]]
-    for x, y in zip(in_memory.embed(batch), reloaded.embed(batch)):
+    for x, y in zip(in_memory.embed(batch), reloaded.embed(batch), strict=True):
         assert np.array_equal(x.vectors, y.vectors)
     ppl = meta["perplexity"]
     assert 1 < ppl["both"] < len(vocab) and np.isfinite([ppl["forward"], ppl["backward"]]).all()
