@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 import torch
-from hf_tiny import build_tiny_gpt2
+from hf_tiny import build_tiny_gpt2, build_tiny_llama_gguf
 from safetensors import safe_open
 from transformers import AutoModelForCausalLM, AutoTokenizer, GPT2LMHeadModel
 
@@ -70,6 +70,23 @@ def test_converted_dir_converts_once_and_reuses(tiny_lm, tmp_path, monkeypatch):
     assert converted_dir(fake, "tiny", loader=loader) == first and len(calls) == 1, "second call reuses"
     fake.write_bytes(b"other bytes")  # a different file gets its own directory
     assert converted_dir(fake, "tiny", loader=loader) != first and len(calls) == 2
+
+
+def test_real_gguf_conversion_equals_direct_gguf_load(tmp_path, monkeypatch):
+    """A toy Llama GGUF (Q4_1 matrices, byte-level BPE in its metadata) through the real loader:
+    the cached conversion gives exactly the vectors of loading the GGUF directly."""
+    monkeypatch.setenv("CTXBENCH_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "toy").mkdir()
+    gguf = build_tiny_llama_gguf(tmp_path / "toy" / "tiny-llama.Q4_1.gguf")
+    converted = converted_dir(gguf, "tiny-llama")
+    assert sorted(p.name for p in converted.iterdir()) >= ["config.json", "ctxbench-source.json", WEIGHTS]
+    via_cache = HFEmbedder.from_pretrained(converted)
+    direct = HFEmbedder.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    assert (via_cache.family, via_cache.direction) == ("gpt", "left")
+    assert via_cache.prefix == direct.prefix == [via_cache.tokenizer.convert_tokens_to_ids("<|im_start|>")]
+    words = [["The", "river", "bank", "was", "unbelievably", "muddy", "!"]]
+    np.testing.assert_array_equal(via_cache.embed(words)[0].vectors, direct.embed(words)[0].vectors)
+    assert via_cache.word_pieces(words)[0].ids == direct.word_pieces(words)[0].ids
 
 
 def test_failed_conversion_leaves_nothing(tmp_path, monkeypatch):
