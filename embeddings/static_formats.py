@@ -683,11 +683,13 @@ def load_static_file(path: str | Path, *, family: str, format: str | None = None
         restriction += f", restricted to {len(kv)} of the {len(vocab_list)} requested words"
     label = checkpoint or (f"{path.name} ({fmt}, {len(kv)} x {kv.vector_size}{restriction}, "
                            f"{'lower-cased' if lowercase else 'cased'} lookup)")
-    options: dict[str, Any] = {"path": str(path), "format": fmt, "max_vocab": max_vocab, "mmap": mapped}
+    options: dict[str, Any] = {"path": str(path), "format": fmt, "max_vocab": max_vocab}
     if vocab_list is not None:
         options["vocab_sha256"] = hashlib.sha256("\n".join(vocab_list).encode()).hexdigest()[:16]
-    return StaticEmbedder(kv, name=name or f"{family}:{path.name}", family=family, lowercase=bool(lowercase),
-                          checkpoint=label, weights_id=weights_id or _weights_identity(path), options=options)
+    emb = StaticEmbedder(kv, name=name or f"{family}:{path.name}", family=family, lowercase=bool(lowercase),
+                         checkpoint=label, weights_id=weights_id or _weights_identity(path), options=options)
+    emb.mmapped = mapped  # how it is held, not what it is: kept out of config() and the fingerprint
+    return emb
 
 
 def save_word2vec_binary(path: str | Path, words: list[str], vectors: np.ndarray) -> None:

@@ -156,7 +156,7 @@ def test_mmap_converts_once_and_maps(tmp_path, vectors):
     p = tmp_path / "v.bin"
     save_word2vec_binary(p, WORDS + ["bank"], np.vstack([vectors, vectors[:1] + 1]))  # a duplicate word
     emb = load_static_file(p, family="word2vec", mmap=True)
-    assert isinstance(emb.kv.vectors, np.memmap) and emb.options["mmap"] is True
+    assert isinstance(emb.kv.vectors, np.memmap) and emb.mmapped is True
     assert_same(emb, WORDS, vectors)  # duplicate dropped, first kept
     d = convert_to_npy(p)
     stamp = (d / "vectors.npy").stat().st_mtime_ns
