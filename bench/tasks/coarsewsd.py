@@ -3,8 +3,9 @@
 Protocol
 --------
 - For each of the 20 words, up to ``max_train_per_word`` train and ``max_test_per_word``
-  test sentences are drawn by a hash of the item id (the same sample for every model);
-  sentences are cropped to ``window`` tokens each side of the target. The 3 (of 33,566)
+  test sentences are drawn by a hash of the item id (the same sample for every model;
+  defaults 25 and 25, for the suite's time budget; ``None`` for all); sentences are
+  cropped to ``window`` (default 8) tokens each side of the target. The 3 (of 33,566)
   lines whose position does not point at the word are dropped, as are items whose target
   vector is all zeros (a static model's OOV word); ``n`` counts what was scored.
 - Two classifiers on the frozen vector of the target, fit per word on its train sample:
@@ -101,9 +102,9 @@ class CoarseWSDTask(Task):
         "Models for Word Sense Disambiguation, Computational Linguistics 47(2)",
     )
     defaults: dict[str, Any] = {
-        "max_train_per_word": 100,
-        "max_test_per_word": 100,
-        "window": 32,
+        "max_train_per_word": 25,
+        "max_test_per_word": 25,
+        "window": 8,
         "classifier": "centroid",
         "C": 1.0,
         "words": None,

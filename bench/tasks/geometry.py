@@ -2,7 +2,7 @@
 
 Protocol
 --------
-- A sample of ``max_sentences`` Brown sentences (chosen by a hash of the sentence number,
+- A sample of ``max_sentences`` (default 300) Brown sentences (chosen by a hash of the sentence number,
   ``min_len``..``max_len`` tokens; the same sample for every model) is embedded once.
   Only alphabetic tokens count as words (lower-cased for identity); a word occurrence whose
   vector is all zeros in every layer (a static model's OOV word) is skipped.
@@ -74,7 +74,7 @@ class GeometryTask(Task):
         higher_is_better=False,
     )
     defaults: dict[str, Any] = {
-        "max_sentences": 500,
+        "max_sentences": 300,
         "min_len": 5,
         "max_len": 40,
         "min_occurrences": 5,

@@ -4,7 +4,8 @@ Protocol
 --------
 - Each context is whitespace-tokenized; the ``<b> ... </b>`` markers locate the target,
   which stays one token. Contexts are cropped to ``window`` tokens each side of the target
-  (setting; ``None`` keeps the whole ~100-token context) to bound the cost.
+  (default 5; ``None`` keeps the whole ~100-token context) to bound the cost, and at most
+  ``max_pairs`` pairs (default 1,000 of 2,003, by a hash of the pair id) are scored.
 - A pair's score is the cosine of the two targets' vectors, per layer; Spearman's rho with
   the average human rating over the pairs. A pair with an all-zero target vector (a static
   model's OOV word) is dropped and counted (``n`` < ``total``).
@@ -25,7 +26,7 @@ import numpy as np
 from bench.datasets.scws import load_scws
 from bench.stats import bootstrap_ci, spearman
 from bench.tasks.base import ItemScores, Selection, Task, TaskMeta, TaskOutput, stable_fraction
-from bench.tasks.context_vectors import crop, row_cosine, target_vectors
+from bench.tasks.context_vectors import crop, row_cosine, sample, target_vectors
 from embeddings.base import Embedder
 
 __all__ = ["SCWSTask", "select_by_dev_half"]
@@ -82,12 +83,12 @@ class SCWSTask(Task):
         citation="Huang, Socher, Manning & Ng 2012, Improving Word Representations via Global Context "
         "and Multiple Word Prototypes, ACL 2012",
     )
-    defaults: dict[str, Any] = {"window": 25}
+    defaults: dict[str, Any] = {"window": 5, "max_pairs": 1000}
 
     def evaluate(self, embedder: Embedder) -> TaskOutput:
-        items = load_scws()
-        if self.settings["limit"]:
-            items = items[: int(self.settings["limit"])]
+        items = sample(
+            load_scws(), self.settings["limit"] or self.settings["max_pairs"], lambda it: it.id, "scws"
+        )
         window = self.settings["window"]
         sents, idx = [], []
         for ctx, i in [(it.context1, it.index1) for it in items] + [(it.context2, it.index2) for it in items]:

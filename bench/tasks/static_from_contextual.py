@@ -5,8 +5,10 @@ Protocol
 - For each word of the similarity sets (setting ``datasets``), up to ``n_contexts`` Brown
   sentences containing it (case-insensitive token match; chosen by a hash, the same for
   every model) are cropped to ``window`` tokens each side of its first occurrence and
-  embedded. The word's vector, per layer, is the mean of its in-context vectors (Bommasani
-  et al.'s "mean" pooling over contexts; occurrences with all-zero vectors are skipped).
+  embedded (defaults 2 contexts, window 5, for the suite's time budget; Bommasani et al.
+  pooled over many more contexts, so raise ``n_contexts`` for the full protocol). The
+  word's vector, per layer, is the mean of its in-context vectors (Bommasani et al.'s
+  "mean" pooling over contexts; occurrences with all-zero vectors are skipped).
 - Each dataset is scored as in the similarity task: Spearman of cosine against the human
   scores, over the pairs whose two words occur in the Brown sample (``n`` of ``total``).
   The decontextualized vectors (each word alone as a one-word sentence) are scored on the
@@ -102,8 +104,8 @@ class StaticFromContextualTask(Task):
     )
     defaults: dict[str, Any] = {
         "datasets": ["simlex999", "ws353"],
-        "n_contexts": 8,
-        "window": 15,
+        "n_contexts": 2,
+        "window": 5,
         "dev_fraction": 0.5,
     }
 

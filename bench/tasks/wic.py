@@ -6,8 +6,9 @@ Protocol
   pair's score is the cosine of the two vectors. A pair whose target vector is all zeros in
   either sentence (a static model's OOV word) is dropped and counted (``n`` < ``total``).
 - Per layer, the threshold ``t`` (predict "same sense" iff cosine > t) is the one with the
-  best accuracy on the train split (optionally a hash-sampled ``max_train`` subset); dev
-  accuracy with that threshold is reported in ``extra``; the main number is test accuracy.
+  best accuracy on the train split (a hash-sampled ``max_train`` subset, default 300 pairs);
+  dev accuracy with that threshold (``max_dev`` pairs, default 200) is reported in ``extra``;
+  the main number is accuracy on the test split (``max_test``; default all 1,400 pairs).
 - Layer selection: the layer with the best train accuracy; its test accuracy is the
   selection value, with per-item correctness for paired comparisons.
 - 95% CI: percentile bootstrap over test pairs.
@@ -85,13 +86,13 @@ class WiCTask(Task):
         citation="Pilehvar & Camacho-Collados 2019, WiC: the Word-in-Context Dataset for Evaluating "
         "Context-Sensitive Meaning Representations, NAACL 2019",
     )
-    defaults: dict[str, Any] = {"max_train": 2000, "max_test": None}
+    defaults: dict[str, Any] = {"max_train": 300, "max_dev": 200, "max_test": None}
 
     def evaluate(self, embedder: Embedder) -> TaskOutput:
         limit = self.settings["limit"]
         splits = {
             "train": sample(load_wic("train"), limit or self.settings["max_train"], lambda i: i.id, "wic"),
-            "dev": sample(load_wic("dev"), limit, lambda i: i.id, "wic"),
+            "dev": sample(load_wic("dev"), limit or self.settings["max_dev"], lambda i: i.id, "wic"),
             "test": sample(load_wic("test"), limit or self.settings["max_test"], lambda i: i.id, "wic"),
         }
         cos, keep, gold = {}, {}, {}
