@@ -5,7 +5,8 @@ Protocol
 - Each context is whitespace-tokenized; the ``<b> ... </b>`` markers locate the target,
   which stays one token. Contexts are cropped to ``window`` tokens each side of the target
   (default 5; ``None`` keeps the whole ~100-token context) to bound the cost, and at most
-  ``max_pairs`` pairs (default 1,000 of 2,003, by a hash of the pair id) are scored.
+  ``max_pairs`` pairs (default 1,000 of 2,003, by a hash of the pair id, salted apart from
+  the dev/test split below) are scored.
 - A pair's score is the cosine of the two targets' vectors, per layer; Spearman's rho with
   the average human rating over the pairs. A pair with an all-zero target vector (a static
   model's OOV word) is dropped and counted (``n`` < ``total``).
@@ -87,7 +88,7 @@ class SCWSTask(Task):
 
     def evaluate(self, embedder: Embedder) -> TaskOutput:
         items = sample(
-            load_scws(), self.settings["limit"] or self.settings["max_pairs"], lambda it: it.id, "scws"
+            load_scws(), self.settings["limit"] or self.settings["max_pairs"], lambda it: it.id, "scws-sample"
         )
         window = self.settings["window"]
         sents, idx = [], []
