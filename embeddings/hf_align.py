@@ -139,14 +139,18 @@ def split_words(
             elif ends[w] != k:
                 raise RuntimeError(f"pieces of word {w} ({words[w]!r}) are not contiguous: {wids}")
             ends[w] = k + 1
-        spans = [(s, e) if s >= 0 else (0, 0) for s, e in zip(starts, ends)]
-        is_unk = np.array([t == unk for t in ids], dtype=bool) if unk is not None else np.zeros(len(ids), bool)
+        spans = [(s, e) if s >= 0 else (0, 0) for s, e in zip(starts, ends, strict=True)]
+        is_unk = (
+            np.array([t == unk for t in ids], dtype=bool) if unk is not None else np.zeros(len(ids), bool)
+        )
         oov = np.array([e == s or bool(is_unk[s:e].all()) for s, e in spans], dtype=bool)
         out.append(WordPieces(ids, spans, oov, int(is_unk.sum())))
     return out
 
 
-def pooling_matrix(spans: Sequence[tuple[int, int]], n_positions: int, pooling: str, *, offset: int = 0) -> np.ndarray:
+def pooling_matrix(
+    spans: Sequence[tuple[int, int]], n_positions: int, pooling: str, *, offset: int = 0
+) -> np.ndarray:
     """(n_words, n_positions) weights that pool each word's pieces into one row.
 
     ``spans`` index pieces; piece ``k`` sits at position ``offset + k`` of the model input

@@ -55,11 +55,15 @@ def package_file(package: str, pattern: str) -> Path:
         )
     matches = sorted(p for d in spec.submodule_search_locations for p in Path(d).glob(pattern))
     if len(matches) != 1:
-        raise FileNotFoundError(f"expected one {pattern} in package {package}, found {[str(m) for m in matches]}")
+        raise FileNotFoundError(
+            f"expected one {pattern} in package {package}, found {[str(m) for m in matches]}"
+        )
     return matches[0]
 
 
-def save_converted(model: Any, tokenizer: Any, directory: Path, *, note: dict[str, Any] | None = None) -> None:
+def save_converted(
+    model: Any, tokenizer: Any, directory: Path, *, note: dict[str, Any] | None = None
+) -> None:
     """Write ``model`` (any transformers PreTrainedModel) and ``tokenizer`` as a checkpoint directory.
 
     Tied weights (an output layer sharing the input embedding) are stored once, as

@@ -22,12 +22,21 @@ from typing import Any
 import numpy as np
 
 STAT_KEYS = (
-    "n_sentences", "n_words", "n_pieces", "pieces_per_word", "share_split",
-    "share_unknown_pieces", "share_oov_words", "share_no_pieces", "max_pieces_per_word",
+    "n_sentences",
+    "n_words",
+    "n_pieces",
+    "pieces_per_word",
+    "share_split",
+    "share_unknown_pieces",
+    "share_oov_words",
+    "share_no_pieces",
+    "max_pieces_per_word",
 )
 
 
-def tokenization_stats(embedder: Any, sentences: Sequence[Sequence[str]], *, chunk: int = 512) -> dict[str, Any]:
+def tokenization_stats(
+    embedder: Any, sentences: Sequence[Sequence[str]], *, chunk: int = 512
+) -> dict[str, Any]:
     """Counts of how ``embedder``'s tokenizer splits the words of ``sentences``.
 
     Parameters

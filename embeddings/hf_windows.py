@@ -28,7 +28,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 
-def plan_windows(spans: Sequence[tuple[int, int]], n_pieces: int, *, budget: int, overlap: int) -> list[tuple[int, int]]:
+def plan_windows(
+    spans: Sequence[tuple[int, int]], n_pieces: int, *, budget: int, overlap: int
+) -> list[tuple[int, int]]:
     """[start, end) piece ranges covering ``n_pieces`` in windows of at most ``budget``.
 
     Parameters
@@ -59,7 +61,9 @@ def plan_windows(spans: Sequence[tuple[int, int]], n_pieces: int, *, budget: int
         start = min(later[0], end) if later else end
 
 
-def assign_windows(spans: Sequence[tuple[int, int]], windows: Sequence[tuple[int, int]], direction: str) -> list[int]:
+def assign_windows(
+    spans: Sequence[tuple[int, int]], windows: Sequence[tuple[int, int]], direction: str
+) -> list[int]:
     """Index of the window each word takes its vector from (0 for words without pieces).
 
     A word must lie wholly inside its window; a word longer than any window (cut by

@@ -10,10 +10,18 @@ import numpy as np
 import pytest
 import torch
 from hf_tiny import CORPUS, build_tiny_bert, build_tiny_gpt2
-from transformers import AutoModel, AutoTokenizer, BertConfig, LlamaConfig, OpenAIGPTConfig, RobertaConfig, T5Config
+from transformers import (
+    AutoModel,
+    AutoTokenizer,
+    BertConfig,
+    LlamaConfig,
+    OpenAIGPTConfig,
+    RobertaConfig,
+    T5Config,
+)
 
 import embeddings
-from embeddings.hf import HFEmbedder, detect_direction
+from embeddings.hf import detect_direction
 from embeddings.testing import check_embedder
 
 
@@ -140,7 +148,10 @@ def test_multi_piece_words_pool_their_pieces_bert(tiny_dirs, pooling):
     enc = tok(" ".join(words), return_offsets_mapping=True)
     # map running-text pieces to words by character offsets
     starts = np.cumsum([0] + [len(w) + 1 for w in words[:-1]])
-    owner = [None if a == b else int(np.searchsorted(starts, a, side="right") - 1) for a, b in enc["offset_mapping"]]
+    owner = [
+        None if a == b else int(np.searchsorted(starts, a, side="right") - 1)
+        for a, b in enc["offset_mapping"]
+    ]
     sizes = [owner.count(i) for i in range(len(words))]
     assert max(sizes) > 1, f"need a multi-piece word, got {tok.convert_ids_to_tokens(enc['input_ids'])}"
     hs = hidden_states(tiny_dirs["bert"], enc["input_ids"])
@@ -160,7 +171,9 @@ def test_left_context_only_for_causal_models(bert, gpt2):
     assert np.abs(ga.vectors[: i + 1] - gb.vectors[: i + 1]).max() <= 1e-6
     assert np.abs(ga.vectors[i + 1] - gb.vectors[i + 1]).max() > 1e-3
     ba, bb = bert.embed([a, b])
-    assert np.abs(ba.vectors[1 : i + 1, 1:] - bb.vectors[1 : i + 1, 1:]).max() > 1e-3, "encoder sees the right"
+    assert np.abs(ba.vectors[1 : i + 1, 1:] - bb.vectors[1 : i + 1, 1:]).max() > 1e-3, (
+        "encoder sees the right"
+    )
 
 
 # -- byte-level leading-space convention ---------------------------------------------------
@@ -171,12 +184,17 @@ def test_byte_level_words_get_their_running_text_pieces(gpt2, tiny_dirs):
     enc = tok(text, return_offsets_mapping=True)
     starts = np.cumsum([0] + [len(w) + 1 for w in words[:-1]])
     running: list[list[str]] = [[] for _ in words]
-    for piece, (a, _b) in zip(tok.convert_ids_to_tokens(enc["input_ids"]), enc["offset_mapping"]):
-        running[int(np.searchsorted(starts, a + 1, side="right") - 1)].append(piece)  # a+1: offsets include the space
+    tokens = tok.convert_ids_to_tokens(enc["input_ids"])
+    for piece, (a, _b) in zip(tokens, enc["offset_mapping"], strict=True):
+        running[int(np.searchsorted(starts, a + 1, side="right") - 1)].append(
+            piece
+        )  # a+1: offsets include the space
     wp = gpt2.word_pieces([words])[0]
     ours = [tok.convert_ids_to_tokens(wp.ids[s:e]) for s, e in wp.spans]
     assert ours[1:] == running[1:]
-    assert ours[0] == tok.convert_ids_to_tokens(tok(" " + words[0])["input_ids"]), "first word: mid-sentence form"
+    assert ours[0] == tok.convert_ids_to_tokens(tok(" " + words[0])["input_ids"]), (
+        "first word: mid-sentence form"
+    )
     assert all(p[0].startswith("Ġ") for p in ours)
 
 
@@ -217,7 +235,9 @@ def test_lowercase_option(tiny_dirs, gpt2):
         embeddings.load(f"hf:{tiny_dirs['bert']}", lowercase=False)
     low = embeddings.load(f"hf:{tiny_dirs['gpt2']}", lowercase=True)
     assert low.config()["lowercase"] is True and gpt2.config()["lowercase"] is False
-    np.testing.assert_array_equal(low.embed([["The", "RIVER"]])[0].vectors, gpt2.embed([["the", "river"]])[0].vectors)
+    np.testing.assert_array_equal(
+        low.embed([["The", "RIVER"]])[0].vectors, gpt2.embed([["the", "river"]])[0].vectors
+    )
     assert not np.allclose(gpt2.embed([["The"]])[0].vectors, gpt2.embed([["the"]])[0].vectors)
 
 
@@ -227,7 +247,7 @@ def test_padded_batches_equal_single_sentences(tiny_dirs, which):
     batched = embeddings.load(f"hf:{tiny_dirs[which]}", forward_batch=8, batch_size=8)
     sents = [s.split() for s in CORPUS[:6]] + [["bank"], ["the", "unbelievably", "muddy", "river"]]
     together = batched.embed(sents)
-    for s, wv in zip(sents, together):
+    for s, wv in zip(sents, together, strict=True):
         alone = batched.embed([s])[0]
         np.testing.assert_allclose(wv.vectors, alone.vectors, atol=1e-5)
 
@@ -236,7 +256,7 @@ def test_causal_default_is_one_window_per_pass_and_bitwise_batch_invariant(gpt2)
     assert gpt2.forward_batch == 1
     sents = [s.split() for s in CORPUS[:5]]
     together = gpt2.embed(sents)
-    for s, wv in zip(sents, together):
+    for s, wv in zip(sents, together, strict=True):
         np.testing.assert_array_equal(wv.vectors, gpt2.embed([s])[0].vectors)
 
 

@@ -15,8 +15,10 @@ def tiny(tmp_path_factory):
     old = torch.get_num_threads()
     torch.set_num_threads(1)
     root = tmp_path_factory.mktemp("tok")
-    yield (embeddings.load(f"hf:{build_tiny_bert(root / 'bert')}"),
-           embeddings.load(f"hf:{build_tiny_gpt2(root / 'gpt2')}"))
+    yield (
+        embeddings.load(f"hf:{build_tiny_bert(root / 'bert')}"),
+        embeddings.load(f"hf:{build_tiny_gpt2(root / 'gpt2')}"),
+    )
     torch.set_num_threads(old)
 
 
@@ -25,8 +27,11 @@ def test_counts_match_the_tokenizer(tiny):
     sentences = [["the", "muddy", "✓", ""], ["bank", "unbelievably"]]
     for emb, prefix in ((bert, ""), (gpt2, " ")):
         tok = emb.tokenizer
-        pieces = [tok.convert_ids_to_tokens(tok(prefix + w, add_special_tokens=False)["input_ids"]) if w else []
-                  for s in sentences for w in s]
+        pieces = [
+            tok.convert_ids_to_tokens(tok(prefix + w, add_special_tokens=False)["input_ids"]) if w else []
+            for s in sentences
+            for w in s
+        ]
         n_pieces = sum(len(p) for p in pieces)
         unk = sum(p.count(tok.unk_token) for p in pieces)
         stats = tokenization_stats(emb, sentences)

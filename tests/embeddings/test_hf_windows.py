@@ -22,11 +22,11 @@ def test_windows_never_cut_a_word_and_overlap():
     windows = plan_windows(spans, pos, budget=10, overlap=4)
     starts = {s for s, _ in spans} | {pos}
     assert windows[0][0] == 0 and windows[-1][1] == pos
-    for (s, e), (s2, _e2) in zip(windows, windows[1:]):
+    for (s, e), (s2, _e2) in zip(windows, windows[1:], strict=False):
         assert e - s <= 10 and s in starts and e in starts
         assert s < s2 < e, "consecutive windows overlap and advance"
     for direction in ("left", "bi"):
-        for (s, e), j in zip(spans, assign_windows(spans, windows, direction)):
+        for (s, e), j in zip(spans, assign_windows(spans, windows, direction), strict=True):
             assert windows[j][0] <= s and e <= windows[j][1], "a word lies inside its window"
 
 
