@@ -19,7 +19,7 @@ Examples
 >>> get_dataset("simlex")
 Traceback (most recent call last):
 ...
-KeyError: "unknown dataset 'simlex'; did you mean 'simlex999'? Known: ..."
+KeyError: "unknown dataset 'simlex'; did you mean 'simlex999' or 'simverb3500'? Known: ..."
 """
 
 from __future__ import annotations
@@ -185,11 +185,16 @@ def fetch_file(df: DataFile, *, what: str = "file") -> Path:
     return cached
 
 
-def _download(df: DataFile, target: Path) -> None:
-    url = df.url.split()[0]  # MANIFEST urls may carry a note after a space
+def download_path(url: str) -> Path:
+    """Where a download of ``url`` is kept: ``<cache>/downloads/<sha1(url)[:8]>-<file name>``."""
     downloads = cache_root() / "downloads"
     downloads.mkdir(parents=True, exist_ok=True)
-    archive = downloads / (hashlib.sha1(url.encode()).hexdigest()[:8] + "-" + url.rstrip("/").rsplit("/", 1)[-1])
+    return downloads / (hashlib.sha1(url.encode()).hexdigest()[:8] + "-" + url.rstrip("/").rsplit("/", 1)[-1])
+
+
+def download_url(url: str, archive: Path | None = None) -> Path:
+    """Download ``url`` once (atomic write, progress bar); returns the local path."""
+    archive = archive or download_path(url)
     if not archive.is_file():
         logger.info("downloading %s", url)
         with atomic_path(archive) as tmp:
@@ -199,6 +204,12 @@ def _download(df: DataFile, target: Path) -> None:
                     for chunk in iter(lambda: resp.read(1 << 16), b""):
                         out.write(chunk)
                         bar.update(len(chunk))
+    return archive
+
+
+def _download(df: DataFile, target: Path) -> None:
+    url = df.url.split()[0]  # MANIFEST urls may carry a note after a space
+    archive = download_url(url)
     with atomic_path(target) as tmp:
         if df.member is None:
             shutil.copyfile(archive, tmp)
@@ -209,6 +220,11 @@ def _download(df: DataFile, target: Path) -> None:
     except ChecksumMismatch:
         target.unlink()
         raise
+
+
+def extract_member(archive: Path, member: str, out: Path) -> None:
+    """Copy ``member`` of a zip or tar archive to ``out``."""
+    _extract_member(archive, member, out)
 
 
 def _extract_member(archive: Path, member: str, out: Path) -> None:
