@@ -28,6 +28,8 @@ def register_builtins(reg: Registry) -> None:
         ("glove-42b-300d", "glove", "GloVe 42B Common Crawl 300d, uncased"),
         ("glove-840b-300d", "glove", "GloVe 840B Common Crawl 300d, cased"),
         ("word2vec-google-news-300", "word2vec", "word2vec GoogleNews 3M x 300 (Mikolov et al. 2013)"),
+        ("glove-wiki-gigaword-300", "glove", "GloVe 6B 300d as packaged by gensim-data"),
+        ("glove-wiki-gigaword-100", "glove", "GloVe 6B 100d as packaged by gensim-data"),
     ]:
         add(name, "embeddings.static_published:load_published", fam, desc, checkpoint=name)
     add("word2vec-brown", "embeddings.word2vec_brown:load_word2vec_brown", "word2vec",
