@@ -131,8 +131,11 @@ def sniff_format(path: str | Path) -> str:
             return "word2vec-text"  # a text file whose first record is short: let the parser say why
         return "word2vec-binary"
     if not _looks_like_text(head):
-        raise StaticFormatError(path, 1, "not a word-vector file: binary data without a "
-                                "word2vec 'N D' header and not a gensim pickle")
+        raise StaticFormatError(
+            path,
+            1,
+            "not a word-vector file: binary data without a word2vec 'N D' header and not a gensim pickle",
+        )
     return "glove-text"
 
 
@@ -189,7 +192,7 @@ class _Collector:
     def _flush(self) -> None:
         assert self.out is not None
         k = len(self.words) - self.flushed
-        self.out[self.flushed:self.flushed + k] = self.matrix[:k]
+        self.out[self.flushed : self.flushed + k] = self.matrix[:k]
         self.flushed += k
 
     def result(self) -> tuple[list[str], np.ndarray]:
@@ -204,8 +207,9 @@ class _Collector:
 def _parse_header(line: bytes, path: Path) -> tuple[int, int]:
     m = _HEADER.fullmatch(line.rstrip(b"\r\n"))
     if not m:
-        raise StaticFormatError(path, 1, f"expected a word2vec header 'N D' (count and dimension), "
-                                f"got {line[:60]!r}")
+        raise StaticFormatError(
+            path, 1, f"expected a word2vec header 'N D' (count and dimension), got {line[:60]!r}"
+        )
     n, d = int(m.group(1)), int(m.group(2))
     if d < 1:
         raise StaticFormatError(path, 1, f"header dimension is {d}")
@@ -236,24 +240,30 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _parse_text_line(line: str, dim: int, path: Path, lineno: int, spaces_in_tokens: bool,
-                     last: bool) -> tuple[str, np.ndarray]:
+def _parse_text_line(
+    line: str, dim: int, path: Path, lineno: int, spaces_in_tokens: bool, last: bool
+) -> tuple[str, np.ndarray]:
     fields = line.rstrip(" ").split(" ")
     truncated = " (the file looks truncated: its last line has no newline)" if last else ""
     if len(fields) < dim + 1:
-        raise StaticFormatError(path, lineno, f"expected a word and {dim} values, got "
-                                f"{_values_word(len(fields) - 1)}{truncated}")
+        raise StaticFormatError(
+            path, lineno, f"expected a word and {dim} values, got {_values_word(len(fields) - 1)}{truncated}"
+        )
     token_fields = fields[:-dim]
     if len(token_fields) > 1 and (not spaces_in_tokens or _is_number(token_fields[-1])):
-        raise StaticFormatError(path, lineno, f"expected a word and {dim} values, got "
-                                f"{_values_word(len(fields) - 1)} after {fields[0]!r}")
+        raise StaticFormatError(
+            path,
+            lineno,
+            f"expected a word and {dim} values, got {_values_word(len(fields) - 1)} after {fields[0]!r}",
+        )
     try:
         vec = np.array(fields[-dim:], dtype=np.float32)
     except ValueError:
         for k, text in enumerate(fields[-dim:], start=1):
             if not _is_number(text):
-                raise StaticFormatError(path, lineno, f"value {k} of {dim} ({text[:30]!r}) is not a "
-                                        f"number{truncated}") from None
+                raise StaticFormatError(
+                    path, lineno, f"value {k} of {dim} ({text[:30]!r}) is not a number{truncated}"
+                ) from None
         raise
     if not np.isfinite(vec).all():
         k = int(np.flatnonzero(~np.isfinite(vec))[0]) + 1
@@ -264,9 +274,18 @@ def _parse_text_line(line: str, dim: int, path: Path, lineno: int, spaces_in_tok
     return token, vec
 
 
-def _read_text(f: IO[bytes], path: Path, *, header: bool, dim: int | None, keep: Keep,
-               max_rows: int | None, collector_factory: Callable[[int, int | None], _Collector],
-               unicode_errors: str, spaces_in_tokens: bool) -> tuple[list[str], np.ndarray, int]:
+def _read_text(
+    f: IO[bytes],
+    path: Path,
+    *,
+    header: bool,
+    dim: int | None,
+    keep: Keep,
+    max_rows: int | None,
+    collector_factory: Callable[[int, int | None], _Collector],
+    unicode_errors: str,
+    spaces_in_tokens: bool,
+) -> tuple[list[str], np.ndarray, int]:
     declared: int | None = None
     lineno = 0
     if header:
@@ -306,15 +325,20 @@ def _read_text(f: IO[bytes], path: Path, *, header: bool, dim: int | None, keep:
             raw = nxt
             continue
         if declared is not None and rows >= declared:
-            raise StaticFormatError(path, lineno, f"the header declares {declared} vectors but the "
-                                    f"file has more (header count mismatch)")
+            raise StaticFormatError(
+                path,
+                lineno,
+                f"the header declares {declared} vectors but the file has more (header count mismatch)",
+            )
         try:
             line = raw.decode("utf-8", errors=unicode_errors).rstrip("\r\n")
         except UnicodeDecodeError as e:
-            raise StaticFormatError(path, lineno, f"invalid UTF-8 ({e.reason}); pass "
-                                    f"unicode_errors='replace' to load it anyway") from None
-        word, vec = _parse_text_line(line, dim, path, lineno, spaces_in_tokens,
-                                     last=nxt is None and not raw.endswith(b"\n"))
+            raise StaticFormatError(
+                path, lineno, f"invalid UTF-8 ({e.reason}); pass unicode_errors='replace' to load it anyway"
+            ) from None
+        word, vec = _parse_text_line(
+            line, dim, path, lineno, spaces_in_tokens, last=nxt is None and not raw.endswith(b"\n")
+        )
         rows += 1
         if keep(word):
             col.add(word, vec)
@@ -323,16 +347,26 @@ def _read_text(f: IO[bytes], path: Path, *, header: bool, dim: int | None, keep:
         raw = nxt
     else:
         if declared is not None and rows < declared:
-            raise StaticFormatError(path, lineno + 1, f"the header declares {declared} vectors but the "
-                                    f"file ends after {rows} (truncated file or header count mismatch)")
+            raise StaticFormatError(
+                path,
+                lineno + 1,
+                f"the header declares {declared} vectors but the "
+                f"file ends after {rows} (truncated file or header count mismatch)",
+            )
     words, matrix = col.result()
     _warn_duplicates(path, col)
     return words, matrix, dim
 
 
-def _read_binary(f: IO[bytes], path: Path, *, keep: Keep, max_rows: int | None,
-                 collector_factory: Callable[[int, int | None], _Collector],
-                 unicode_errors: str) -> tuple[list[str], np.ndarray, int]:
+def _read_binary(
+    f: IO[bytes],
+    path: Path,
+    *,
+    keep: Keep,
+    max_rows: int | None,
+    collector_factory: Callable[[int, int | None], _Collector],
+    unicode_errors: str,
+) -> tuple[list[str], np.ndarray, int]:
     declared, dim = _parse_header(f.readline(), path)
     col = collector_factory(dim, declared)
     nbytes = 4 * dim
@@ -359,25 +393,41 @@ def _read_binary(f: IO[bytes], path: Path, *, keep: Keep, max_rows: int | None,
         while (sp := buf.find(b" ", pos)) < 0:
             if not ensure(len(buf) - pos + 1):
                 if buf[pos:].strip(b"\n"):
-                    raise StaticFormatError(path, line, f"record {i + 1} of {declared}: the file ends inside "
-                                            "the word (truncated binary file)")
-                raise StaticFormatError(path, line, f"the header declares {declared} vectors but the file "
-                                        f"ends after {i} (truncated file or header count mismatch)")
+                    raise StaticFormatError(
+                        path,
+                        line,
+                        f"record {i + 1} of {declared}: the file ends inside "
+                        "the word (truncated binary file)",
+                    )
+                raise StaticFormatError(
+                    path,
+                    line,
+                    f"the header declares {declared} vectors but the file "
+                    f"ends after {i} (truncated file or header count mismatch)",
+                )
         word_len = sp - pos
         if not ensure(word_len + 1 + nbytes):
             got = len(buf) - pos - word_len - 1
-            word_bytes = buf[pos:pos + word_len].lstrip(b"\n")[:40]
-            raise StaticFormatError(path, line, f"record {i + 1} of {declared} ({word_bytes!r}): the file ends "
-                                    f"after {got} of the vector's {nbytes} bytes (truncated binary file, "
-                                    "mid-vector)")
+            word_bytes = buf[pos : pos + word_len].lstrip(b"\n")[:40]
+            raise StaticFormatError(
+                path,
+                line,
+                f"record {i + 1} of {declared} ({word_bytes!r}): the file ends "
+                f"after {got} of the vector's {nbytes} bytes (truncated binary file, "
+                "mid-vector)",
+            )
         sp = pos + word_len
         start = sp + 1
         raw_word = buf[pos:sp].lstrip(b"\n")
         try:
             word = raw_word.decode("utf-8", errors=unicode_errors)
         except UnicodeDecodeError as e:
-            raise StaticFormatError(path, line, f"record {i + 1}: word {raw_word[:40]!r} is not valid UTF-8 "
-                                    f"({e.reason}); pass unicode_errors='replace' to load it anyway") from None
+            raise StaticFormatError(
+                path,
+                line,
+                f"record {i + 1}: word {raw_word[:40]!r} is not valid UTF-8 "
+                f"({e.reason}); pass unicode_errors='replace' to load it anyway",
+            ) from None
         if not word:
             raise StaticFormatError(path, line, f"record {i + 1}: empty word (misaligned binary file?)")
         pos = start + nbytes
@@ -391,8 +441,12 @@ def _read_binary(f: IO[bytes], path: Path, *, keep: Keep, max_rows: int | None,
     else:
         rest = buf[pos:] + f.read(1 << 16)
         if rest.strip(b"\n\r "):
-            raise StaticFormatError(path, declared + 2, f"the header declares {declared} vectors but more "
-                                    "data follows (header count mismatch, or a different dimension)")
+            raise StaticFormatError(
+                path,
+                declared + 2,
+                f"the header declares {declared} vectors but more "
+                "data follows (header count mismatch, or a different dimension)",
+            )
     words, matrix = col.result()
     _warn_duplicates(path, col)
     return words, matrix, dim
@@ -403,9 +457,15 @@ def _warn_duplicates(path: Path, col: _Collector) -> None:
         logger.warning("%s: %d duplicate words; kept the first occurrence of each", path, col.duplicates)
 
 
-def read_vectors(path: str | Path, format: str | None = None, *, max_vocab: int | None = None,
-                 vocab: Iterable[str] | None = None, unicode_errors: str = "strict",
-                 out: Callable[[int, int], np.ndarray] | None = None) -> tuple[list[str], np.ndarray, str]:
+def read_vectors(
+    path: str | Path,
+    format: str | None = None,
+    *,
+    max_vocab: int | None = None,
+    vocab: Iterable[str] | None = None,
+    unicode_errors: str = "strict",
+    out: Callable[[int, int], np.ndarray] | None = None,
+) -> tuple[list[str], np.ndarray, str]:
     """Parse a word2vec or GloVe text/binary file into (words, float32 matrix, format).
 
     Parameters
@@ -434,12 +494,26 @@ def read_vectors(path: str | Path, format: str | None = None, *, max_vocab: int 
 
     with _open(path) as f:
         if fmt == "word2vec-binary":
-            words, matrix, _ = _read_binary(f, path, keep=keep, max_rows=max_vocab, collector_factory=factory,
-                                            unicode_errors=unicode_errors)
+            words, matrix, _ = _read_binary(
+                f,
+                path,
+                keep=keep,
+                max_rows=max_vocab,
+                collector_factory=factory,
+                unicode_errors=unicode_errors,
+            )
         else:
-            words, matrix, _ = _read_text(f, path, header=fmt == "word2vec-text", dim=None, keep=keep,
-                                          max_rows=max_vocab, collector_factory=factory,
-                                          unicode_errors=unicode_errors, spaces_in_tokens=fmt == "glove-text")
+            words, matrix, _ = _read_text(
+                f,
+                path,
+                header=fmt == "word2vec-text",
+                dim=None,
+                keep=keep,
+                max_rows=max_vocab,
+                collector_factory=factory,
+                unicode_errors=unicode_errors,
+                spaces_in_tokens=fmt == "glove-text",
+            )
     if not words:
         raise StaticFormatError(path, 1, "no vectors kept (empty file, or none of the requested words)")
     return words, matrix, fmt
@@ -455,15 +529,40 @@ def _vocab_filter(vocab: Iterable[str] | None) -> Keep | None:
 
 # -- gensim native files, unpickled safely -------------------------------------------------
 _ALLOWED = {
-    ("builtins", n) for n in ("int", "float", "complex", "str", "bytes", "bytearray", "bool", "dict", "list",
-                              "tuple", "set", "frozenset", "slice", "range", "object", "hash")
+    ("builtins", n)
+    for n in (
+        "int",
+        "float",
+        "complex",
+        "str",
+        "bytes",
+        "bytearray",
+        "bool",
+        "dict",
+        "list",
+        "tuple",
+        "set",
+        "frozenset",
+        "slice",
+        "range",
+        "object",
+        "hash",
+    )
 } | {
-    ("collections", "defaultdict"), ("collections", "OrderedDict"), ("copyreg", "_reconstructor"),
-    ("numpy", "dtype"), ("numpy", "ndarray"), ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "scalar"),
-    ("numpy.core.multiarray", "scalar"), ("numpy.random._pickle", "__bit_generator_ctor"),
-    ("numpy.random._pickle", "__randomstate_ctor"), ("numpy.random._pickle", "__generator_ctor"),
-    ("numpy.random._mt19937", "MT19937"), ("numpy.random._pcg64", "PCG64"),
+    ("collections", "defaultdict"),
+    ("collections", "OrderedDict"),
+    ("copyreg", "_reconstructor"),
+    ("numpy", "dtype"),
+    ("numpy", "ndarray"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "scalar"),
+    ("numpy.core.multiarray", "scalar"),
+    ("numpy.random._pickle", "__bit_generator_ctor"),
+    ("numpy.random._pickle", "__randomstate_ctor"),
+    ("numpy.random._pickle", "__generator_ctor"),
+    ("numpy.random._mt19937", "MT19937"),
+    ("numpy.random._pcg64", "PCG64"),
     ("gensim.utils", "call_on_class_only"),
 }
 
@@ -478,8 +577,9 @@ class _RestrictedUnpickler(pickle.Unpickler):
             obj = super().find_class(module, name)
             if isinstance(obj, type):
                 return obj
-        raise pickle.UnpicklingError(f"refusing to unpickle {module}.{name}: not a gensim model class, "
-                                     "numpy array or plain container")
+        raise pickle.UnpicklingError(
+            f"refusing to unpickle {module}.{name}: not a gensim model class, numpy array or plain container"
+        )
 
 
 def load_gensim_native(path: str | Path, *, mmap: bool = False) -> KeyedVectors:
@@ -510,7 +610,9 @@ def converted_dir(path: Path, fmt: str, unicode_errors: str = "strict") -> Path:
     from bench.paths import cache_root
 
     st = path.stat()
-    key = json.dumps([_CONVERTED_VERSION, str(path.resolve()), st.st_size, st.st_mtime_ns, fmt, unicode_errors])
+    key = json.dumps(
+        [_CONVERTED_VERSION, str(path.resolve()), st.st_size, st.st_mtime_ns, fmt, unicode_errors]
+    )
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return cache_root() / "models" / "converted" / f"{path.name}-{digest}"
 
@@ -543,7 +645,7 @@ def convert_to_npy(path: str | Path, fmt: str | None = None, *, unicode_errors: 
                 trimmed = tmp / "trimmed.npy"
                 dst = np.lib.format.open_memmap(trimmed, mode="w+", dtype=np.float32, shape=matrix.shape)
                 for k in range(0, len(words), 1 << 16):
-                    dst[k:k + (1 << 16)] = matrix[k:k + (1 << 16)]
+                    dst[k : k + (1 << 16)] = matrix[k : k + (1 << 16)]
                 dst.flush()
                 del dst, full, matrix
                 os.replace(trimmed, npy)
@@ -555,7 +657,9 @@ def convert_to_npy(path: str | Path, fmt: str | None = None, *, unicode_errors: 
             np.save(npy, matrix)
             del matrix
         (tmp / "words.json").write_text(json.dumps(words, ensure_ascii=False), encoding="utf-8")
-        (tmp / "source.json").write_text(json.dumps({"path": str(path.resolve()), "format": fmt}), encoding="utf-8")
+        (tmp / "source.json").write_text(
+            json.dumps({"path": str(path.resolve()), "format": fmt}), encoding="utf-8"
+        )
     return target
 
 
@@ -563,8 +667,12 @@ def load_converted(directory: Path) -> tuple[list[str], np.ndarray]:
     words = json.loads((directory / "words.json").read_text(encoding="utf-8"))
     vectors = np.load(directory / "vectors.npy", mmap_mode="r")
     if len(words) != vectors.shape[0]:
-        raise StaticFormatError(directory / "words.json", 1, f"{len(words)} words for {vectors.shape[0]} "
-                                "vectors: a damaged conversion cache; delete the directory")
+        raise StaticFormatError(
+            directory / "words.json",
+            1,
+            f"{len(words)} words for {vectors.shape[0]} "
+            "vectors: a damaged conversion cache; delete the directory",
+        )
     return words, vectors
 
 
@@ -590,8 +698,9 @@ def _detect_uncased(words: list[str], sample: int = 20000) -> bool:
     return not any(w != w.lower() for w in words[:sample])
 
 
-def _restrict(words: list[str], vectors: np.ndarray, max_vocab: int | None,
-              vocab: Iterable[str] | None) -> tuple[list[str], np.ndarray]:
+def _restrict(
+    words: list[str], vectors: np.ndarray, max_vocab: int | None, vocab: Iterable[str] | None
+) -> tuple[list[str], np.ndarray]:
     if max_vocab is not None:
         words, vectors = words[:max_vocab], vectors[:max_vocab]
     keep = _vocab_filter(vocab)
@@ -610,11 +719,20 @@ def keyed_vectors(words: list[str], vectors: np.ndarray) -> KeyedVectors:
     return kv
 
 
-def load_static_file(path: str | Path, *, family: str, format: str | None = None,
-                     max_vocab: int | None = None, vocab: Iterable[str] | None = None,
-                     lowercase: bool | None = None, mmap: bool | None = None, name: str | None = None,
-                     checkpoint: str | None = None, unicode_errors: str = "strict",
-                     weights_id: str | None = None) -> StaticEmbedder:
+def load_static_file(
+    path: str | Path,
+    *,
+    family: str,
+    format: str | None = None,
+    max_vocab: int | None = None,
+    vocab: Iterable[str] | None = None,
+    lowercase: bool | None = None,
+    mmap: bool | None = None,
+    name: str | None = None,
+    checkpoint: str | None = None,
+    unicode_errors: str = "strict",
+    weights_id: str | None = None,
+) -> StaticEmbedder:
     """Load any static vector file as a :class:`StaticEmbedder`.
 
     Parameters
@@ -653,7 +771,9 @@ def load_static_file(path: str | Path, *, family: str, format: str | None = None
     fmt = format or sniff_format(path)
     vocab_list = sorted(set(vocab)) if vocab is not None else None
     if fmt == "gensim":
-        kv = load_gensim_native(path, mmap=bool(mmap) if mmap is not None else path.stat().st_size >= MMAP_THRESHOLD)
+        kv = load_gensim_native(
+            path, mmap=bool(mmap) if mmap is not None else path.stat().st_size >= MMAP_THRESHOLD
+        )
         words, vectors = _restrict(list(kv.index_to_key), kv.vectors, max_vocab, vocab_list)
         if max_vocab is not None or vocab_list is not None:
             kv = keyed_vectors(words, vectors)
@@ -668,8 +788,9 @@ def load_static_file(path: str | Path, *, family: str, format: str | None = None
             words, vectors = load_converted(convert_to_npy(path, fmt, unicode_errors=unicode_errors))
             words, vectors = _restrict(words, vectors, max_vocab, vocab_list)
         else:
-            words, vectors, fmt = read_vectors(path, fmt, max_vocab=max_vocab, vocab=vocab_list,
-                                               unicode_errors=unicode_errors)
+            words, vectors, fmt = read_vectors(
+                path, fmt, max_vocab=max_vocab, vocab=vocab_list, unicode_errors=unicode_errors
+            )
         kv = keyed_vectors(words, vectors)
         mapped = bool(mmap)
     if len(kv) == 0:
@@ -681,13 +802,22 @@ def load_static_file(path: str | Path, *, family: str, format: str | None = None
         restriction += f", first {max_vocab}"
     if vocab_list is not None:
         restriction += f", restricted to {len(kv)} of the {len(vocab_list)} requested words"
-    label = checkpoint or (f"{path.name} ({fmt}, {len(kv)} x {kv.vector_size}{restriction}, "
-                           f"{'lower-cased' if lowercase else 'cased'} lookup)")
+    label = checkpoint or (
+        f"{path.name} ({fmt}, {len(kv)} x {kv.vector_size}{restriction}, "
+        f"{'lower-cased' if lowercase else 'cased'} lookup)"
+    )
     options: dict[str, Any] = {"path": str(path), "format": fmt, "max_vocab": max_vocab}
     if vocab_list is not None:
         options["vocab_sha256"] = hashlib.sha256("\n".join(vocab_list).encode()).hexdigest()[:16]
-    emb = StaticEmbedder(kv, name=name or f"{family}:{path.name}", family=family, lowercase=bool(lowercase),
-                         checkpoint=label, weights_id=weights_id or _weights_identity(path), options=options)
+    emb = StaticEmbedder(
+        kv,
+        name=name or f"{family}:{path.name}",
+        family=family,
+        lowercase=bool(lowercase),
+        checkpoint=label,
+        weights_id=weights_id or _weights_identity(path),
+        options=options,
+    )
     emb.mmapped = mapped  # how it is held, not what it is: kept out of config() and the fingerprint
     return emb
 
@@ -697,11 +827,20 @@ def save_word2vec_binary(path: str | Path, words: list[str], vectors: np.ndarray
     vectors = np.ascontiguousarray(vectors, dtype="<f4")
     with open(path, "wb") as f:
         f.write(f"{len(words)} {vectors.shape[1]}\n".encode())
-        for word, vec in zip(words, vectors):
+        for word, vec in zip(words, vectors, strict=True):
             if " " in word or "\n" in word or not word:
                 raise ValueError(f"word {word!r} cannot be written in word2vec binary format")
             f.write(word.encode("utf-8") + b" " + vec.tobytes() + b"\n")
 
 
-__all__ = ["FORMATS", "StaticFormatError", "convert_to_npy", "keyed_vectors", "load_gensim_native",
-           "load_static_file", "read_vectors", "save_word2vec_binary", "sniff_format"]
+__all__ = [
+    "FORMATS",
+    "StaticFormatError",
+    "convert_to_npy",
+    "keyed_vectors",
+    "load_gensim_native",
+    "load_static_file",
+    "read_vectors",
+    "save_word2vec_binary",
+    "sniff_format",
+]

@@ -57,33 +57,64 @@ _GENSIM_DATA = "https://github.com/RaRe-Technologies/gensim-data/releases/downlo
 
 PUBLISHED: dict[str, Published] = {
     "glove-6b-300d": Published(
-        "glove", "https://nlp.stanford.edu/data/glove.6B.zip", "glove-text", True,
-        "GloVe 6B 300d (Wikipedia 2014 + Gigaword 5, 400k uncased words)", member="glove.6B.300d.txt",
-        citation=_GLOVE_CITE, homepage=_GLOVE_HOME),
+        "glove",
+        "https://nlp.stanford.edu/data/glove.6B.zip",
+        "glove-text",
+        True,
+        "GloVe 6B 300d (Wikipedia 2014 + Gigaword 5, 400k uncased words)",
+        member="glove.6B.300d.txt",
+        citation=_GLOVE_CITE,
+        homepage=_GLOVE_HOME,
+    ),
     "glove-42b-300d": Published(
-        "glove", "https://nlp.stanford.edu/data/glove.42B.300d.zip", "glove-text", True,
-        "GloVe 42B 300d (Common Crawl, 1.9M uncased words)", member="glove.42B.300d.txt",
-        citation=_GLOVE_CITE, homepage=_GLOVE_HOME),
+        "glove",
+        "https://nlp.stanford.edu/data/glove.42B.300d.zip",
+        "glove-text",
+        True,
+        "GloVe 42B 300d (Common Crawl, 1.9M uncased words)",
+        member="glove.42B.300d.txt",
+        citation=_GLOVE_CITE,
+        homepage=_GLOVE_HOME,
+    ),
     "glove-840b-300d": Published(
-        "glove", "https://nlp.stanford.edu/data/glove.840B.300d.zip", "glove-text", False,
+        "glove",
+        "https://nlp.stanford.edu/data/glove.840B.300d.zip",
+        "glove-text",
+        False,
         "GloVe 840B 300d (Common Crawl, 2.2M cased words; some tokens contain spaces)",
-        member="glove.840B.300d.txt", citation=_GLOVE_CITE, homepage=_GLOVE_HOME),
+        member="glove.840B.300d.txt",
+        citation=_GLOVE_CITE,
+        homepage=_GLOVE_HOME,
+    ),
     "word2vec-google-news-300": Published(
-        "word2vec", "https://s3.amazonaws.com/dl4j-distribution/GoogleNews-vectors-negative300.bin.gz",
-        "word2vec-binary", False,
+        "word2vec",
+        "https://s3.amazonaws.com/dl4j-distribution/GoogleNews-vectors-negative300.bin.gz",
+        "word2vec-binary",
+        False,
         "word2vec GoogleNews 300d (3M cased words and phrases joined by '_')",
         citation="Mikolov, Sutskever, Chen, Corrado & Dean 2013, Distributed Representations of Words and "
-                 "Phrases and their Compositionality, NIPS 2013",
-        homepage="https://code.google.com/archive/p/word2vec/"),
+        "Phrases and their Compositionality, NIPS 2013",
+        homepage="https://code.google.com/archive/p/word2vec/",
+    ),
     # gensim-data's re-packaging (word2vec text with a header, gzipped) of GloVe 6B
     "glove-wiki-gigaword-300": Published(
-        "glove", _GENSIM_DATA.format("glove-wiki-gigaword-300"), "word2vec-text", True,
+        "glove",
+        _GENSIM_DATA.format("glove-wiki-gigaword-300"),
+        "word2vec-text",
+        True,
         "GloVe 6B 300d as packaged by gensim-data (glove-wiki-gigaword-300)",
-        citation=_GLOVE_CITE, homepage="https://github.com/RaRe-Technologies/gensim-data"),
+        citation=_GLOVE_CITE,
+        homepage="https://github.com/RaRe-Technologies/gensim-data",
+    ),
     "glove-wiki-gigaword-100": Published(
-        "glove", _GENSIM_DATA.format("glove-wiki-gigaword-100"), "word2vec-text", True,
+        "glove",
+        _GENSIM_DATA.format("glove-wiki-gigaword-100"),
+        "word2vec-text",
+        True,
         "GloVe 6B 100d as packaged by gensim-data (glove-wiki-gigaword-100)",
-        citation=_GLOVE_CITE, homepage="https://github.com/RaRe-Technologies/gensim-data"),
+        citation=_GLOVE_CITE,
+        homepage="https://github.com/RaRe-Technologies/gensim-data",
+    ),
 }
 
 
@@ -111,12 +142,24 @@ def _record_or_verify(checkpoint: str, entry: Published, url: str, archive: Path
             f"{checkpoint}: {archive} has sha256 {digest}, but "
             f"{'the published digest is' if entry.sha256 else 'the download recorded on first use had'} "
             f"{expected}. The file is refused: delete it (and {record_file} if the new file is the one "
-            "you want) and load again.")
+            "you want) and load again."
+        )
     if record is None or record.get("mtime_ns") != st.st_mtime_ns:
-        write_text_atomic(record_file, json.dumps(
-            {"checkpoint": checkpoint, "url": url, "sha256": digest, "bytes": st.st_size, "mtime_ns": st.st_mtime_ns,
-             "recorded": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-             "verified_against_published": bool(entry.sha256)}, indent=1))
+        write_text_atomic(
+            record_file,
+            json.dumps(
+                {
+                    "checkpoint": checkpoint,
+                    "url": url,
+                    "sha256": digest,
+                    "bytes": st.st_size,
+                    "mtime_ns": st.st_mtime_ns,
+                    "recorded": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    "verified_against_published": bool(entry.sha256),
+                },
+                indent=1,
+            ),
+        )
     return digest, bool(entry.sha256)
 
 
@@ -160,18 +203,32 @@ def load_published(*, checkpoint: str, url: str | None = None, **options: Any) -
     from embeddings.static_formats import load_static_file
 
     if checkpoint not in PUBLISHED:
-        raise KeyError(f"unknown published checkpoint {checkpoint!r}; {suggest(checkpoint, PUBLISHED)}"
-                       f"known: {', '.join(PUBLISHED)}")
+        raise KeyError(
+            f"unknown published checkpoint {checkpoint!r}; {suggest(checkpoint, PUBLISHED)}"
+            f"known: {', '.join(PUBLISHED)}"
+        )
     allowed = {"max_vocab", "vocab", "mmap", "lowercase"}
     if set(options) - allowed:
-        raise TypeError(f"{checkpoint} got unknown options {sorted(set(options) - allowed)}; allowed: "
-                        f"{sorted(allowed | {'url'})}")
+        raise TypeError(
+            f"{checkpoint} got unknown options {sorted(set(options) - allowed)}; allowed: "
+            f"{sorted(allowed | {'url'})}"
+        )
     entry = PUBLISHED[checkpoint]
     path, digest, verified = fetch_published(checkpoint, url=url)
-    status = "sha256 verified" if verified else f"unverified: sha256 {digest[:12]}... recorded on first download"
+    status = (
+        "sha256 verified" if verified else f"unverified: sha256 {digest[:12]}... recorded on first download"
+    )
     lowercase = options.pop("lowercase", entry.lowercase)
-    emb = load_static_file(path, family=entry.family, format=entry.format, lowercase=lowercase, name=checkpoint,
-                           checkpoint=f"{entry.title} ({status})", weights_id=f"sha256:{digest}", **options)
+    emb = load_static_file(
+        path,
+        family=entry.family,
+        format=entry.format,
+        lowercase=lowercase,
+        name=checkpoint,
+        checkpoint=f"{entry.title} ({status})",
+        weights_id=f"sha256:{digest}",
+        **options,
+    )
     emb.options = {k: v for k, v in emb.options.items() if k not in ("path", "format")}
     emb.verified = verified
     return emb

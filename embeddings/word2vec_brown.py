@@ -38,8 +38,16 @@ from embeddings.static import StaticEmbedder
 logger = logging.getLogger(__name__)
 
 DEFAULTS: dict[str, Any] = {
-    "vector_size": 300, "window": 5, "min_count": 5, "negative": 5, "sample": 1e-3, "epochs": 5,
-    "alpha": 0.025, "min_alpha": 0.0001, "seed": 0, "max_sentences": None,
+    "vector_size": 300,
+    "window": 5,
+    "min_count": 5,
+    "negative": 5,
+    "sample": 1e-3,
+    "epochs": 5,
+    "alpha": 0.025,
+    "min_alpha": 0.0001,
+    "seed": 0,
+    "max_sentences": None,
 }
 TRAINING_VERSION = "1"
 
@@ -56,8 +64,9 @@ def word_hash(text: str) -> int:
 def training_config(**options: Any) -> dict[str, Any]:
     unknown = set(options) - set(DEFAULTS)
     if unknown:
-        raise TypeError(f"word2vec-brown got unknown training options {sorted(unknown)}; "
-                        f"allowed: {sorted(DEFAULTS)}")
+        raise TypeError(
+            f"word2vec-brown got unknown training options {sorted(unknown)}; allowed: {sorted(DEFAULTS)}"
+        )
     return {**DEFAULTS, **options}
 
 
@@ -66,8 +75,16 @@ def config_hash(cfg: dict[str, Any]) -> str:
 
     from bench.datasets import get_dataset
 
-    payload = {"cfg": cfg, "corpus": get_dataset("brown").files["zip"].sha256, "split": "brown_split(lowercase)",
-               "sg": 1, "workers": 1, "hashfxn": "md5", "gensim": gensim.__version__, "version": TRAINING_VERSION}
+    payload = {
+        "cfg": cfg,
+        "corpus": get_dataset("brown").files["zip"].sha256,
+        "split": "brown_split(lowercase)",
+        "sg": 1,
+        "workers": 1,
+        "hashfxn": "md5",
+        "gensim": gensim.__version__,
+        "version": TRAINING_VERSION,
+    }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -82,9 +99,19 @@ def train(cfg: dict[str, Any], out_file: Path) -> dict[str, Any]:
     sentences = [list(s) for s in brown_split(lowercase=True)[0]]
     if cfg["max_sentences"]:
         sentences = sentences[: int(cfg["max_sentences"])]
-    model = Word2Vec(vector_size=cfg["vector_size"], window=cfg["window"], min_count=cfg["min_count"],
-                     negative=cfg["negative"], sample=cfg["sample"], alpha=cfg["alpha"],
-                     min_alpha=cfg["min_alpha"], sg=1, seed=cfg["seed"], workers=1, hashfxn=word_hash)
+    model = Word2Vec(
+        vector_size=cfg["vector_size"],
+        window=cfg["window"],
+        min_count=cfg["min_count"],
+        negative=cfg["negative"],
+        sample=cfg["sample"],
+        alpha=cfg["alpha"],
+        min_alpha=cfg["min_alpha"],
+        sg=1,
+        seed=cfg["seed"],
+        workers=1,
+        hashfxn=word_hash,
+    )
     start = time.perf_counter()
     model.build_vocab(sentences)
 
@@ -99,10 +126,20 @@ def train(cfg: dict[str, Any], out_file: Path) -> dict[str, Any]:
         model.train(sentences, total_examples=model.corpus_count, epochs=cfg["epochs"], callbacks=[_Bar(bar)])
     seconds = time.perf_counter() - start
     model.wv.save_word2vec_format(str(out_file), binary=True)
-    info = {"config": cfg, "sentences": len(sentences), "tokens": sum(map(len, sentences)),
-            "vocab_size": len(model.wv), "train_seconds": round(seconds, 2)}
-    logger.info("word2vec-brown: %d words x %d trained on %d tokens in %.1f s", len(model.wv),
-                cfg["vector_size"], info["tokens"], seconds)
+    info = {
+        "config": cfg,
+        "sentences": len(sentences),
+        "tokens": sum(map(len, sentences)),
+        "vocab_size": len(model.wv),
+        "train_seconds": round(seconds, 2),
+    }
+    logger.info(
+        "word2vec-brown: %d words x %d trained on %d tokens in %.1f s",
+        len(model.wv),
+        cfg["vector_size"],
+        info["tokens"],
+        seconds,
+    )
     return info
 
 
@@ -128,8 +165,9 @@ def ensure_trained(**options: Any) -> Path:
     return target
 
 
-def load_word2vec_brown(*, max_vocab: int | None = None, vocab: Any = None, mmap: bool | None = None,
-                        **training: Any) -> StaticEmbedder:
+def load_word2vec_brown(
+    *, max_vocab: int | None = None, vocab: Any = None, mmap: bool | None = None, **training: Any
+) -> StaticEmbedder:
     """The Brown skip-gram stand-in (trained and cached on first use).
 
     Parameters
@@ -148,12 +186,23 @@ def load_word2vec_brown(*, max_vocab: int | None = None, vocab: Any = None, mmap
     path = directory / "vectors.bin"
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     changed = {k: v for k, v in cfg.items() if v != DEFAULTS[k]}
-    label = (f"word2vec-brown (ctxbench stand-in: skip-gram {cfg['vector_size']}d, window {cfg['window']}, "
-             f"{cfg['epochs']} epochs, seed {cfg['seed']}, trained on the lower-cased Brown train split, "
-             f"{info['vocab_size']} words{'; options ' + json.dumps(changed) if changed else ''})")
-    emb = load_static_file(path, family="word2vec", format="word2vec-binary", lowercase=True,
-                           name="word2vec-brown", checkpoint=label, weights_id=f"sha256:{sha}",
-                           max_vocab=max_vocab, vocab=vocab, mmap=mmap)
+    label = (
+        f"word2vec-brown (ctxbench stand-in: skip-gram {cfg['vector_size']}d, window {cfg['window']}, "
+        f"{cfg['epochs']} epochs, seed {cfg['seed']}, trained on the lower-cased Brown train split, "
+        f"{info['vocab_size']} words{'; options ' + json.dumps(changed) if changed else ''})"
+    )
+    emb = load_static_file(
+        path,
+        family="word2vec",
+        format="word2vec-binary",
+        lowercase=True,
+        name="word2vec-brown",
+        checkpoint=label,
+        weights_id=f"sha256:{sha}",
+        max_vocab=max_vocab,
+        vocab=vocab,
+        mmap=mmap,
+    )
     # config(): the name and what changes the vectors (not the cache path, not timings)
     emb.options = {k: v for k, v in emb.options.items() if k not in ("path", "format")}
     emb.options["training"] = changed

@@ -75,8 +75,16 @@ def read_vecto_csv(path: str | Path) -> list[Question]:
     with open(path, encoding="utf-8", newline="") as f:
         rows = csv.reader(f)
         header = next(rows, None)
-        if header is None or [h.strip() for h in header[1:6]] != ["type", "word1", "word2", "word3", "target"]:
-            raise DatasetFormatError(path, 1, f"expected header ',type,word1,word2,word3,target', got {header}")
+        if header is None or [h.strip() for h in header[1:6]] != [
+            "type",
+            "word1",
+            "word2",
+            "word3",
+            "target",
+        ]:
+            raise DatasetFormatError(
+                path, 1, f"expected header ',type,word1,word2,word3,target', got {header}"
+            )
         for lineno, row in enumerate(rows, start=2):
             if not row:
                 continue
@@ -104,33 +112,42 @@ def load_questions(name: str) -> list[Question]:
 
 register_dataset(
     Dataset(
-        "google-analogy", "Google analogy test set (questions-words.txt, 19,544 questions)",
-        {"questions": DataFile(
-            "google_analogy/word2vec/questions-words.txt",
-            "8c29b3332afc46f3fb8be04cb5297bf96f39aa7131272dff57869b4485b22a36",
-            "https://raw.githubusercontent.com/tmikolov/word2vec/20c129af10659f7c50e86e3be406df663beff438/"
-            "questions-words.txt")},
+        "google-analogy",
+        "Google analogy test set (questions-words.txt, 19,544 questions)",
+        {
+            "questions": DataFile(
+                "google_analogy/word2vec/questions-words.txt",
+                "8c29b3332afc46f3fb8be04cb5297bf96f39aa7131272dff57869b4485b22a36",
+                "https://raw.githubusercontent.com/tmikolov/word2vec/20c129af10659f7c50e86e3be406df663beff438/"
+                "questions-words.txt",
+            )
+        },
         license="Apache-2.0 (word2vec repository LICENSE)",
         citation="Mikolov, Chen, Corrado & Dean 2013, Efficient Estimation of Word Representations in Vector "
-                 "Space, arXiv:1301.3781",
+        "Space, arXiv:1301.3781",
         homepage="https://code.google.com/archive/p/word2vec/",
         notes="the file distributed with word2vec (identical to gensim's test copy); 14 sections, of which "
-              "the first five are semantic and the nine gram* sections syntactic",
+        "the first five are semantic and the nine gram* sections syntactic",
     )
 )
 register_dataset(
     Dataset(
-        "msr-analogy", "MSR syntactic analogies (8,000 questions)",
-        {"questions": DataFile(
-            "msr_analogy/vecto/msr.csv",
-            "1f20d6f2ff22bcc6cb03148ac39c82cf9327befa4c15bb034a44ac91a74f1d44",
-            "https://raw.githubusercontent.com/vecto-ai/word-benchmarks/9b61d0e067e2/"
-            "word-analogy/monolingual/en/msr.csv")},
+        "msr-analogy",
+        "MSR syntactic analogies (8,000 questions)",
+        {
+            "questions": DataFile(
+                "msr_analogy/vecto/msr.csv",
+                "1f20d6f2ff22bcc6cb03148ac39c82cf9327befa4c15bb034a44ac91a74f1d44",
+                "https://raw.githubusercontent.com/vecto-ai/word-benchmarks/9b61d0e067e2/"
+                "word-analogy/monolingual/en/msr.csv",
+            )
+        },
         license="research use (Microsoft Research)",
-        citation="Mikolov, Yih & Zweig 2013, Linguistic Regularities in Continuous Space Word Representations, "
-                 "NAACL 2013",
+        citation="Mikolov, Yih & Zweig 2013, Linguistic Regularities in Continuous Space Word "
+        "Representations, "
+        "NAACL 2013",
         homepage="https://www.microsoft.com/en-us/download/details.aspx?id=52426",
         notes="the only copy available is vecto-ai/word-benchmarks' CSV re-packaging (the original "
-              "release is a word list plus answer file); its 'type' column (e.g. JJ_JJR) is the section",
+        "release is a word list plus answer file); its 'type' column (e.g. JJ_JJR) is the section",
     )
 )

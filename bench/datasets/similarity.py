@@ -222,7 +222,8 @@ _wordvectors_org(
     "mturk287", "MTurk-287 (Radinsky et al. 2011)", "mturk287", "EN-MTurk-287.txt",
     "a9ae3a9decb75a9700fe0cf18b048c1344774d9f40e0196baf8e34d4cd9d1ce5",
     license="no explicit license; free for research",
-    citation="Radinsky, Agichtein, Gabrilovich & Markovitch 2011, A Word at a Time: Computing Word Relatedness "
+    citation="Radinsky, Agichtein, Gabrilovich & Markovitch 2011, A Word at a Time: Computing Word "
+             "Relatedness "
              "using Temporal Semantic Analysis, WWW 2011",
     homepage="http://tx.technion.ac.il/~kirar/Datasets.html",
 )
@@ -230,7 +231,8 @@ _wordvectors_org(
     "mturk771", "MTurk-771 (Halawi et al. 2012)", "mturk771", "EN-MTurk-771.txt",
     "04dc297c9e86b6fa7cf8ef0e4ba2e2c8d3399ec68d92fb7a53c0b4aae27198b5",
     license="no explicit license; free for research",
-    citation="Halawi, Dror, Gabrilovich & Koren 2012, Large-scale learning of word relatedness with constraints, "
+    citation="Halawi, Dror, Gabrilovich & Koren 2012, Large-scale learning of word relatedness with "
+             "constraints, "
              "KDD 2012",
     homepage="http://www2.mta.ac.il/~gideon/mturk771.html",
     notes="original: MTURK-771.csv (comma-separated); this copy is tab-separated with CRLF line ends.",

@@ -32,8 +32,15 @@ from pathlib import Path
 
 import numpy as np
 
-MODES = ["full", "gensim", "mmap (convert)", "mmap (cached)", "max_vocab=300k", "vocab (5k words)",
-         "mmap + vocab (5k)"]
+MODES = [
+    "full",
+    "gensim",
+    "mmap (convert)",
+    "mmap (cached)",
+    "max_vocab=300k",
+    "vocab (5k words)",
+    "mmap + vocab (5k)",
+]
 
 
 def synthesise(path: Path, rows: int, dim: int, seed: int = 0) -> Path:
@@ -50,7 +57,9 @@ def synthesise(path: Path, rows: int, dim: int, seed: int = 0) -> Path:
         for start in range(0, rows, step):
             n = min(step, rows - start)
             block = np.empty(n, dtype=rec)
-            block["w"] = np.char.encode(np.char.add("w", np.char.zfill(np.arange(start, start + n).astype(str), 7)))
+            block["w"] = np.char.encode(
+                np.char.add("w", np.char.zfill(np.arange(start, start + n).astype(str), 7))
+            )
             block["sp"] = b" "
             block["v"] = rng.standard_normal((n, dim), dtype=np.float32)
             block["nl"] = b"\n"
@@ -104,8 +113,10 @@ def main(argv: list[str]) -> None:
     path = root / f"synthetic-{args.rows}x{args.dim}.bin"
     t0 = time.perf_counter()
     synthesise(path, args.rows, args.dim)
-    print(f"file: {path} ({path.stat().st_size / 2**30:.2f} GiB, {args.rows} x {args.dim}; "
-          f"ready in {time.perf_counter() - t0:.0f} s)\n")
+    print(
+        f"file: {path} ({path.stat().st_size / 2**30:.2f} GiB, {args.rows} x {args.dim}; "
+        f"ready in {time.perf_counter() - t0:.0f} s)\n"
+    )
     rng = np.random.default_rng(1)
     vocab = [f"w{i:07d}" for i in sorted(rng.choice(args.rows, size=5000, replace=False))]
     vocab_file = root / "vocab-5k.json"
@@ -115,18 +126,24 @@ def main(argv: list[str]) -> None:
         shutil.rmtree(conv)  # "mmap (convert)" measures the first conversion
     rows = []
     for mode in args.modes.split(","):
-        out = subprocess.run([sys.executable, "-m", "bench.perf", "static-load", "--child", str(path), mode,
-                              str(vocab_file)], capture_output=True, text=True, check=False)
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.perf", "static-load", "--child", str(path), mode, str(vocab_file)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if out.returncode != 0:
             print(f"{mode}: failed\n{out.stderr[-2000:]}")
             continue
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     base = next((r for r in rows if r["mode"] == "full"), rows[0])
-    print(f"| mode | rows kept | load s | peak RSS MB | time / full | RSS / full |")
+    print("| mode | rows kept | load s | peak RSS MB | time / full | RSS / full |")
     print("|---|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['mode']} | {r['rows']:,} | {r['seconds']:.1f} | {r['peak_mb']:,.0f} | "
-              f"{r['seconds'] / base['seconds']:.2f} | {r['peak_mb'] / base['peak_mb']:.2f} |")
+        print(
+            f"| {r['mode']} | {r['rows']:,} | {r['seconds']:.1f} | {r['peak_mb']:,.0f} | "
+            f"{r['seconds'] / base['seconds']:.2f} | {r['peak_mb'] / base['peak_mb']:.2f} |"
+        )
     if not args.keep:
         path.unlink()
         shutil.rmtree(conv, ignore_errors=True)

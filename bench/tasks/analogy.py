@@ -74,7 +74,7 @@ def embed_alone(embedder: Embedder, words: list[str], chunk: int = 4096) -> tupl
         vecs = np.stack([wv.vectors[0] for wv in out])
         oov = np.array([bool(wv.oov[0]) for wv in out])
     else:
-        parts = embedder.embed([words[k:k + chunk] for k in range(0, len(words), chunk)])
+        parts = embedder.embed([words[k : k + chunk] for k in range(0, len(words), chunk)])
         vecs = np.concatenate([wv.vectors for wv in parts])
         oov = np.concatenate([wv.oov for wv in parts])
     zero = ~vecs.reshape(len(words), -1).any(axis=1)
@@ -89,8 +89,15 @@ def _unit(x: np.ndarray) -> np.ndarray:
 class AnalogyTask(Task):
     """Accuracy on an analogy dataset by 3CosAdd (main) and 3CosMul, per layer."""
 
-    defaults: dict[str, Any] = {"dataset": "google-analogy", "method": "3cosadd", "restrict_vocab": 300_000,
-                                "case_insensitive": True, "oov": "drop", "epsilon": 1e-3, "dev_fraction": 0.5}
+    defaults: dict[str, Any] = {
+        "dataset": "google-analogy",
+        "method": "3cosadd",
+        "restrict_vocab": 300_000,
+        "case_insensitive": True,
+        "oov": "drop",
+        "epsilon": 1e-3,
+        "dev_fraction": 0.5,
+    }
     choices = {"method": METHODS, "oov": ("drop", "mean"), "case_insensitive": (True, False)}
 
     def __init__(self, **settings: Any) -> None:
@@ -98,9 +105,13 @@ class AnalogyTask(Task):
         ds = get_dataset(dataset)
         method = settings.get("method", self.defaults["method"])
         self.meta = TaskMeta(
-            name=settings.pop("task_name", dataset), kind="analogy",
-            description=f"{method} accuracy on {ds.title}", metric="accuracy", datasets=(dataset,),
-            license=ds.license, citation=ds.citation,
+            name=settings.pop("task_name", dataset),
+            kind="analogy",
+            description=f"{method} accuracy on {ds.title}",
+            metric="accuracy",
+            datasets=(dataset,),
+            license=ds.license,
+            citation=ds.citation,
         )
         super().__init__(**settings)
         if int(self.settings["restrict_vocab"]) < 1:
@@ -120,7 +131,8 @@ class AnalogyTask(Task):
         vocab = embedder_vocabulary(embedder)
         if vocab is not None:
             words = vocab[: int(self.settings["restrict_vocab"])]
-            source = f"model vocabulary, first {len(words)} words (restrict_vocab={self.settings['restrict_vocab']})"
+            limit = self.settings["restrict_vocab"]
+            source = f"model vocabulary, first {len(words)} words (restrict_vocab={limit})"
         else:
             words = sorted({w for q in questions for w in q[:4]})
             source = "the dataset's words (the model exposes no vocabulary())"
@@ -162,10 +174,14 @@ class AnalogyTask(Task):
             answers.append(idx[3])
         n = len(scored)
         if n == 0:
-            raise ValueError(f"{self.name}: none of the {total} questions is in the candidate vocabulary of "
-                             f"{embedder.name} ({source})")
+            raise ValueError(
+                f"{self.name}: none of the {total} questions is in the candidate vocabulary of "
+                f"{embedder.name} ({source})"
+            )
         order = sorted(q_rows, key=q_rows.get)  # type: ignore[arg-type]
-        exclude = [sorted({c for w in questions[qi][:3] for c in groups.get(self.key(w), ())}) for qi in scored]
+        exclude = [
+            sorted({c for w in questions[qi][:3] for c in groups.get(self.key(w), ())}) for qi in scored
+        ]
 
         correct = {m: np.zeros((len(embedder.layers), n), bool) for m in METHODS}
         for k in range(len(embedder.layers)):
@@ -179,10 +195,13 @@ class AnalogyTask(Task):
                 correct[m][k][unanswerable] = False
 
         results = self._results(embedder, questions, scored, correct, total, source, len(cand_words))
-        return TaskOutput(results, self._select(embedder, questions, scored, correct[self.settings["method"]]))
+        return TaskOutput(
+            results, self._select(embedder, questions, scored, correct[self.settings["method"]])
+        )
 
-    def _argmax(self, query: np.ndarray, units: np.ndarray, rows: np.ndarray,
-                exclude: list[list[int]]) -> dict[str, np.ndarray]:
+    def _argmax(
+        self, query: np.ndarray, units: np.ndarray, rows: np.ndarray, exclude: list[list[int]]
+    ) -> dict[str, np.ndarray]:
         """Best candidate per question for both methods, over candidate blocks."""
         n_q, n_c = len(rows), len(units)
         eps = float(self.settings["epsilon"])
@@ -197,22 +216,32 @@ class AnalogyTask(Task):
             shifted = (sims + 1.0) / 2.0
             sel = (ex_c >= start) & (ex_c < stop)
             for q0 in range(0, n_q, 2048):
-                r = rows[q0:q0 + 2048]
+                r = rows[q0 : q0 + 2048]
                 a, b, c = r[:, 0], r[:, 1], r[:, 2]
-                scores = {"3cosadd": sims[b] - sims[a] + sims[c],
-                          "3cosmul": shifted[b] * shifted[c] / (shifted[a] + eps)}
+                scores = {
+                    "3cosadd": sims[b] - sims[a] + sims[c],
+                    "3cosmul": shifted[b] * shifted[c] / (shifted[a] + eps),
+                }
                 in_batch = sel & (ex_q >= q0) & (ex_q < q0 + len(r))
                 for m, s in scores.items():
                     s[ex_q[in_batch] - q0, ex_c[in_batch] - start] = -np.inf
                     arg = s.argmax(axis=1)
                     val = s[np.arange(len(r)), arg]
-                    better = val > top[m][q0:q0 + len(r)]
-                    top[m][q0:q0 + len(r)][better] = val[better]
-                    best[m][q0:q0 + len(r)][better] = arg[better] + start
+                    better = val > top[m][q0 : q0 + len(r)]
+                    top[m][q0 : q0 + len(r)][better] = val[better]
+                    best[m][q0 : q0 + len(r)][better] = arg[better] + start
         return best
 
-    def _results(self, embedder: Embedder, questions: list[Question], scored: list[int],
-                 correct: dict[str, np.ndarray], total: int, source: str, n_cand: int) -> list:
+    def _results(
+        self,
+        embedder: Embedder,
+        questions: list[Question],
+        scored: list[int],
+        correct: dict[str, np.ndarray],
+        total: int,
+        source: str,
+        n_cand: int,
+    ) -> list:
         main = self.settings["method"]
         other = next(m for m in METHODS if m != main)
         seed, n_boot = self.settings["seed"], self.settings["n_boot"]
@@ -221,11 +250,15 @@ class AnalogyTask(Task):
         section_total = defaultdict(int)
         for q in questions:
             section_total[q.section] += 1
-        protocol = {"candidates": source, "n_candidates": n_cand,
-                    "casing": "upper-cased match, most frequent spelling" if self.settings["case_insensitive"]
-                    else "exact match",
-                    "excluded": "the question words a, b, c (all spellings with their key)",
-                    "ci": f"percentile bootstrap over questions, {n_boot} resamples"}
+        protocol = {
+            "candidates": source,
+            "n_candidates": n_cand,
+            "casing": "upper-cased match, most frequent spelling"
+            if self.settings["case_insensitive"]
+            else "exact match",
+            "excluded": "the question words a, b, c (all spellings with their key)",
+            "ci": f"percentile bootstrap over questions, {n_boot} resamples",
+        }
         groups = {"all": list(range(len(scored)))}
         if self.settings["dataset"] == "google-analogy":
             groups["semantic"] = [i for i, s in enumerate(sections) if s in GOOGLE_SEMANTIC]
@@ -235,40 +268,62 @@ class AnalogyTask(Task):
             per_section: dict[str, dict[str, Any]] = {}
             for name in all_sections:
                 idx = [i for i, s in enumerate(sections) if s == name]
-                per_section[name] = {"n": len(idx), "total": section_total[name],
-                                     **{m: float(correct[m][k][idx].mean()) if idx else float("nan") for m in METHODS}}
+                per_section[name] = {
+                    "n": len(idx),
+                    "total": section_total[name],
+                    **{m: float(correct[m][k][idx].mean()) if idx else float("nan") for m in METHODS},
+                }
             totals = {}
             for g, idx in groups.items():
                 if g == "all":
                     continue
-                g_total = sum(section_total[s] for s in all_sections
-                              if (s in GOOGLE_SEMANTIC) == (g == "semantic"))
-                totals[g] = {"n": len(idx), "total": g_total,
-                             **{m: float(correct[m][k][idx].mean()) if idx else float("nan") for m in METHODS}}
+                g_total = sum(
+                    section_total[s] for s in all_sections if (s in GOOGLE_SEMANTIC) == (g == "semantic")
+                )
+                totals[g] = {
+                    "n": len(idx),
+                    "total": g_total,
+                    **{m: float(correct[m][k][idx].mean()) if idx else float("nan") for m in METHODS},
+                }
             extra = {
                 other: float(correct[other][k].mean()),
-                f"{other}_ci": list(bootstrap_ci(accuracy, correct[other][k].astype(float), n_boot=n_boot, seed=seed)),
+                f"{other}_ci": list(
+                    bootstrap_ci(accuracy, correct[other][k].astype(float), n_boot=n_boot, seed=seed)
+                ),
                 "accuracy_oov_as_wrong": {m: float(correct[m][k].sum() / total) for m in METHODS},
-                "sections": per_section, **totals,
+                "sections": per_section,
+                **totals,
             }
             value = float(correct[main][k].mean())
             ci = bootstrap_ci(accuracy, correct[main][k].astype(float), n_boot=n_boot, seed=seed)
-            results.append(self.result(embedder, layer, value, ci, len(scored), total, protocol=protocol,
-                                       extra=extra))
+            results.append(
+                self.result(embedder, layer, value, ci, len(scored), total, protocol=protocol, extra=extra)
+            )
         return results
 
-    def _select(self, embedder: Embedder, questions: list[Question], scored: list[int],
-                correct: np.ndarray) -> Selection:
+    def _select(
+        self, embedder: Embedder, questions: list[Question], scored: list[int], correct: np.ndarray
+    ) -> Selection:
         ids = ["|".join(questions[qi][:4]) for qi in scored]
         dev = np.array([stable_fraction(x, self.name) < self.settings["dev_fraction"] for x in ids])
         if len(embedder.layers) == 1 or dev.sum() < 3:
             best, criterion = 0, "only layer" if len(embedder.layers) == 1 else "first layer (dev too small)"
         else:
             best = int(np.argmax(correct[:, dev].mean(axis=1)))
-            criterion = f"best {self.settings['method']} accuracy on the dev half of the questions (hash split)"
+            criterion = (
+                f"best {self.settings['method']} accuracy on the dev half of the questions (hash split)"
+            )
         test = ~dev
         pred = correct[best, test].astype(float)
         ci = bootstrap_ci(accuracy, pred, n_boot=self.settings["n_boot"], seed=self.settings["seed"])
         items = ItemScores(tuple(np.array(ids)[test]), tuple(map(float, pred)), (), "accuracy")
-        return Selection(embedder.layers[best], criterion, accuracy(pred, None), ci[0], ci[1],
-                         int(test.sum()), "test half of the questions", items)
+        return Selection(
+            embedder.layers[best],
+            criterion,
+            accuracy(pred, None),
+            ci[0],
+            ci[1],
+            int(test.sum()),
+            "test half of the questions",
+            items,
+        )

@@ -59,7 +59,9 @@ def test_3cosadd_equals_gensim_evaluate_word_analogies(glove, google_subset):
         assert mine["n"] == n
         if n:
             assert mine["3cosadd"] * n == pytest.approx(len(s["correct"]))
-    assert r.extra["accuracy_oov_as_wrong"]["3cosadd"] == pytest.approx(len(total["correct"]) / len(questions))
+    assert r.extra["accuracy_oov_as_wrong"]["3cosadd"] == pytest.approx(
+        len(total["correct"]) / len(questions)
+    )
     assert 0.2 < r.value < 0.9  # a real model solves many, not all
     assert r.ci_low < r.value < r.ci_high
 
@@ -70,8 +72,9 @@ def test_3cosmul_equals_gensim_most_similar_cosmul(glove):
     kv = KeyedVectors(vector_size=glove.dim, count=0)
     kv.add_vectors(words, np.asarray(glove.kv.vectors[:n_vocab]))
     known = set(words)
-    questions = [q for q in load_questions("google-analogy")[::20]
-                 if all(w.lower() in known for w in q[:4])][:120]
+    questions = [q for q in load_questions("google-analogy")[::20] if all(w.lower() in known for w in q[:4])][
+        :120
+    ]
     assert len(questions) >= 80
     expected = []
     for q in questions:
@@ -90,16 +93,26 @@ def _toy(words_vecs: dict[str, list[float]], lowercase: bool = False) -> StaticE
 
 
 TOY = {  # gender and royalty as two exact directions
-    "man": [1, 0, 0, 1], "woman": [1, 1, 0, 1], "king": [1, 0, 1, 1], "queen": [1, 1, 1, 1],
-    "boy": [1, 0, 0, 2], "girl": [1, 1, 0, 2], "Paris": [5, 0, 0, 0], "paris": [0, 0, 0, -5],
+    "man": [1, 0, 0, 1],
+    "woman": [1, 1, 0, 1],
+    "king": [1, 0, 1, 1],
+    "queen": [1, 1, 1, 1],
+    "boy": [1, 0, 0, 2],
+    "girl": [1, 1, 0, 2],
+    "Paris": [5, 0, 0, 0],
+    "paris": [0, 0, 0, -5],
 }
 
 
 def test_toy_analogies_exclusion_and_casing():
     emb = _toy(TOY)
-    qs = [Question("man", "woman", "king", "queen", "s"), Question("man", "king", "woman", "queen", "s"),
-          Question("boy", "girl", "man", "woman", "s"), Question("man", "woman", "boy", "zebra", "s"),
-          Question("MAN", "WOMAN", "KING", "QUEEN", "t")]
+    qs = [
+        Question("man", "woman", "king", "queen", "s"),
+        Question("man", "king", "woman", "queen", "s"),
+        Question("boy", "girl", "man", "woman", "s"),
+        Question("man", "woman", "boy", "zebra", "s"),
+        Question("MAN", "WOMAN", "KING", "QUEEN", "t"),
+    ]
     (r,) = _task(qs).run(emb).results
     assert r.n == 4 and r.total == 5  # 'zebra' is not a candidate: dropped, counted
     assert r.value == 1.0 and r.extra["3cosmul"] == 1.0
@@ -114,8 +127,11 @@ def test_toy_analogies_exclusion_and_casing():
 
 def test_oov_mean_policy_scores_every_answerable_question():
     emb = _toy(TOY)
-    qs = [Question("man", "woman", "king", "queen", "s"), Question("dragon", "woman", "king", "queen", "s"),
-          Question("man", "woman", "king", "unicorn", "s")]
+    qs = [
+        Question("man", "woman", "king", "queen", "s"),
+        Question("dragon", "woman", "king", "queen", "s"),
+        Question("man", "woman", "king", "unicorn", "s"),
+    ]
     (drop,) = _task(qs).run(emb).results
     (mean,) = _task(qs, oov="mean").run(emb).results
     assert (drop.n, drop.value) == (1, 1.0)

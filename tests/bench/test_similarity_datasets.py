@@ -11,13 +11,27 @@ import embeddings
 from bench.datasets import fetch, get_dataset
 from bench.datasets.similarity import PAIR_FORMATS, load_pairs
 from bench.paths import mirror_root
-from bench.tasks import get_task
-from bench.tasks import SIMILARITY_SETS  # type: ignore[attr-defined]
+from bench.tasks import (
+    SIMILARITY_SETS,  # type: ignore[attr-defined]
+    get_task,
+)
 
 #: pair counts of the published sets (papers / READMEs); verb143 has 144 pairs as distributed
-EXPECTED_PAIRS = {"ws353": 353, "ws353-sim": 203, "ws353-rel": 252, "simlex999": 999, "men": 3000,
-                  "simverb3500": 3500, "rw": 2034, "rg65": 65, "mc30": 30, "mturk287": 287, "mturk771": 771,
-                  "verb143": 144, "yp130": 130}
+EXPECTED_PAIRS = {
+    "ws353": 353,
+    "ws353-sim": 203,
+    "ws353-rel": 252,
+    "simlex999": 999,
+    "men": 3000,
+    "simverb3500": 3500,
+    "rw": 2034,
+    "rg65": 65,
+    "mc30": 30,
+    "mturk287": 287,
+    "mturk771": 771,
+    "verb143": 144,
+    "yp130": 130,
+}
 
 
 def test_every_similarity_task_has_a_pair_dataset():

@@ -34,11 +34,13 @@ def vectors() -> np.ndarray:
 
 
 def _text_lines(words, vecs) -> list[str]:
-    return [w + " " + " ".join(repr(float(x)) for x in v) for w, v in zip(words, vecs)]
+    return [w + " " + " ".join(repr(float(x)) for x in v) for w, v in zip(words, vecs, strict=True)]
 
 
 def write_w2v_text(path: Path, words, vecs) -> Path:
-    path.write_text(f"{len(words)} {vecs.shape[1]}\n" + "\n".join(_text_lines(words, vecs)) + "\n", encoding="utf-8")
+    path.write_text(
+        f"{len(words)} {vecs.shape[1]}\n" + "\n".join(_text_lines(words, vecs)) + "\n", encoding="utf-8"
+    )
     return path
 
 
@@ -257,7 +259,11 @@ def test_binary_truncated_mid_vector(tmp_path, vectors):
     data = p.read_bytes()
     p.write_bytes(data[: len(data) - 9])  # last record: 12 of its 20 bytes remain
     err = _error(p)
-    assert err.line == 7 and "record 6 of 6" in err.problem and "ends after 12 of the vector's 20 bytes" in err.problem
+    assert (
+        err.line == 7
+        and "record 6 of 6" in err.problem
+        and "ends after 12 of the vector's 20 bytes" in err.problem
+    )
     assert "'e-mail'" in err.problem
 
 

@@ -55,7 +55,8 @@ def vectors():
 
 
 def _glove_zip(root, vectors, name="glove.6B.zip"):
-    text = "".join(w + " " + " ".join(f"{x:.6f}" for x in v) + "\n" for w, v in zip(WORDS, vectors))
+    lines = (w + " " + " ".join(f"{x:.6f}" for x in v) for w, v in zip(WORDS, vectors, strict=True))
+    text = "\n".join(lines) + "\n"
     with zipfile.ZipFile(root / name, "w") as zf:
         zf.writestr("glove.6B.300d.txt", text)
         zf.writestr("glove.6B.50d.txt", "other 1 2\n")
@@ -95,8 +96,9 @@ def test_pinned_sha256_mismatch_is_refused(server, vectors, monkeypatch):
 
     root, base, _ = server
     _glove_zip(root, vectors)
-    monkeypatch.setitem(PUBLISHED, "glove-6b-300d",
-                        dataclasses.replace(PUBLISHED["glove-6b-300d"], sha256="0" * 64))
+    monkeypatch.setitem(
+        PUBLISHED, "glove-6b-300d", dataclasses.replace(PUBLISHED["glove-6b-300d"], sha256="0" * 64)
+    )
     with pytest.raises(ChecksumMismatch, match="published digest"):
         load_published(checkpoint="glove-6b-300d", url=f"{base}/glove.6B.zip")
 

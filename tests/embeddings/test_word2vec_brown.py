@@ -31,10 +31,16 @@ def _sha(path) -> str:
 def test_two_trainings_are_byte_identical_whatever_pythonhashseed(tmp_path, monkeypatch):
     first = ensure_trained(**TINY) / "vectors.bin"
     # a second training in a fresh process, another cache and another PYTHONHASHSEED
-    env = {**os.environ, "CTXBENCH_CACHE": str(tmp_path / "other"), "PYTHONHASHSEED": "12345",
-           "CTXBENCH_PROGRESS": "0"}
-    code = ("import sys, json; from embeddings.word2vec_brown import ensure_trained; "
-            f"print(ensure_trained(**json.loads({json.dumps(json.dumps(TINY))})))")
+    env = {
+        **os.environ,
+        "CTXBENCH_CACHE": str(tmp_path / "other"),
+        "PYTHONHASHSEED": "12345",
+        "CTXBENCH_PROGRESS": "0",
+    }
+    code = (
+        "import sys, json; from embeddings.word2vec_brown import ensure_trained; "
+        f"print(ensure_trained(**json.loads({json.dumps(json.dumps(TINY))})))"
+    )
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     second = tmp_path / "other" / "models" / first.parent.name / "vectors.bin"
     assert out.stdout.strip() == str(second.parent)
