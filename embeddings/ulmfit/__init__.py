@@ -27,7 +27,7 @@ from typing import Any
 from embeddings.ulmfit.brown import load_ulmfit_brown
 from embeddings.ulmfit.checkpoint import load_checkpoint, save_checkpoint
 from embeddings.ulmfit.embedder import UlmfitEmbedder
-from embeddings.ulmfit.model import AWDConfig, AWDLSTM
+from embeddings.ulmfit.model import AWDLSTM, AWDConfig
 from embeddings.ulmfit.published import load_published
 
 __all__ = ["AWDConfig", "AWDLSTM", "UlmfitEmbedder", "load_checkpoint", "load_published", "load_ulmfit",

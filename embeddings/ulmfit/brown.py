@@ -30,7 +30,7 @@ import torch
 from bench.paths import cache_dir
 from embeddings.ulmfit.checkpoint import FORMAT_VERSION, LoadedLM, load_own, save_checkpoint
 from embeddings.ulmfit.embedder import UlmfitEmbedder
-from embeddings.ulmfit.model import AWDConfig, AWDLSTM
+from embeddings.ulmfit.model import AWDLSTM, AWDConfig
 from embeddings.ulmfit.tokens import build_vocab, text_to_ids
 from embeddings.ulmfit.training import fit, perplexity
 from embeddings.ulmfit.vocab import Vocab
@@ -83,7 +83,8 @@ def _corpus(settings: BrownSettings) -> tuple[list[tuple[str, ...]], list[tuple[
     return train, held
 
 
-def train_brown(settings: BrownSettings, *, progress: bool | None = None) -> tuple[AWDLSTM, list[str], dict[str, Any]]:
+def train_brown(settings: BrownSettings, *, progress: bool | None = None
+                ) -> tuple[AWDLSTM, list[str], dict[str, Any]]:
     """Train the stand-in; returns the model, its vocabulary and metadata (perplexity, timing)."""
     train, held = _corpus(settings)
     itos = build_vocab(train, min_freq=settings.min_freq, max_vocab=settings.max_vocab)

@@ -41,7 +41,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from bench.atomic import atomic_path
-from embeddings.ulmfit.model import AWDConfig, AWDLSTM
+from embeddings.ulmfit.model import AWDLSTM, AWDConfig
 from embeddings.ulmfit.vocab import Vocab, read_itos_pickle, read_vocab_json, write_vocab_json
 
 logger = logging.getLogger(__name__)
@@ -124,9 +124,11 @@ def fastai_to_own(sd: dict[str, torch.Tensor], *, where: str = "state dict"
         )
     enc = sd[prefix + "encoder.weight"]
     vocab_size, emb_sz = enc.shape
-    layers = sorted({int(m.group(1)) for k in sd if k.startswith(prefix) and (m := _RNN_KEY.match(k[len(prefix):]))})
+    layers = sorted({int(m.group(1)) for k in sd
+                     if k.startswith(prefix) and (m := _RNN_KEY.match(k[len(prefix):]))})
     if not layers or layers != list(range(len(layers))):
-        raise CheckpointError(f"{where}: LSTM layer keys '{prefix}rnns.<i>.*' missing or not 0..n-1: {layers}")
+        raise CheckpointError(f"{where}: LSTM layer keys '{prefix}rnns.<i>.*' missing or not 0..n-1: "
+                              f"{layers}")
     own: dict[str, torch.Tensor] = {"encoder.weight": enc}
     used = {prefix + "encoder.weight"}
     sizes = []
@@ -153,12 +155,14 @@ def fastai_to_own(sd: dict[str, torch.Tensor], *, where: str = "state dict"
         used.add(base + "module.weight_hh_l0")  # the dropped copy in older files: ignored
         sizes.append((n_in, n_out))
     n_hid = sizes[0][1] if len(sizes) > 1 else emb_sz
-    config_kwargs: dict[str, Any] = dict(vocab_size=vocab_size, emb_sz=emb_sz, n_hid=n_hid, n_layers=len(sizes))
+    config_kwargs: dict[str, Any] = dict(vocab_size=vocab_size, emb_sz=emb_sz, n_hid=n_hid,
+                                         n_layers=len(sizes))
     dp_key = prefix + "encoder_dp.emb.weight"
     if dp_key in sd:
         used.add(dp_key)
         if not torch.equal(sd[dp_key], enc):
-            logger.warning("%s: %s differs from the encoder weight; using %sencoder.weight", where, dp_key, prefix)
+            logger.warning("%s: %s differs from the encoder weight; using %sencoder.weight",
+                           where, dp_key, prefix)
     dec_w, dec_b = sd.get("1.decoder.weight"), sd.get("1.decoder.bias")
     if prefix and dec_w is not None:
         used.update(k for k in ("1.decoder.weight", "1.decoder.bias") if k in sd)
@@ -232,7 +236,8 @@ def load_own(path: str | Path) -> LoadedLM:
     return LoadedLM(model, Vocab(itos), "ctxbench", [weights, vocab_file], dict(cfg.get("meta", {})))
 
 
-def save_checkpoint(model: AWDLSTM, itos: list[str], path: str | Path, meta: dict[str, Any] | None = None) -> Path:
+def save_checkpoint(model: AWDLSTM, itos: list[str], path: str | Path,
+                    meta: dict[str, Any] | None = None) -> Path:
     """Write ``model`` and its vocabulary in the ctxbench layout, atomically (a whole directory).
 
     Returns the directory. ``meta`` (JSON-able: training settings, perplexity ...) goes into

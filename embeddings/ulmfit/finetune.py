@@ -106,7 +106,8 @@ def finetune_lm(lm: LoadedLM, texts: Sequence[Sequence[str]], settings: FineTune
         model, train_ids, epochs=settings.epochs, group_lrs=settings.group_lrs(n_groups),
         batch_size=settings.batch_size, bptt=settings.bptt, weight_decay=settings.weight_decay,
         trainable_groups=(lambda e: min(n_groups, e + 1)) if settings.gradual_unfreezing else None,
-        schedule=lambda t, total: slanted_triangular(t, total, cut_frac=settings.cut_frac, ratio=settings.ratio),
+        schedule=lambda t, total: slanted_triangular(t, total, cut_frac=settings.cut_frac,
+                                                     ratio=settings.ratio),
         seed=settings.seed, desc="fine-tune LM", progress=progress,
     )
     seconds = time.perf_counter() - start

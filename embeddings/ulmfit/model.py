@@ -57,7 +57,7 @@ class AWDConfig:
         """(input width, hidden width) of each LSTM layer."""
         outs = [self.n_hid] * (self.n_layers - 1) + [self.emb_sz]
         ins = [self.emb_sz] + outs[:-1]
-        return list(zip(ins, outs))
+        return list(zip(ins, outs, strict=True))
 
     def scaled(self, drop_mult: float) -> AWDConfig:
         """The same model with every dropout multiplied by ``drop_mult`` (fastai's knob)."""

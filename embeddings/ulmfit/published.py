@@ -60,7 +60,8 @@ def _download(url: str, target: Path) -> None:
                     bar.update(len(chunk))
 
 
-def fetch_published(checkpoint: str, direction: str = "fwd", *, url: str | None = None) -> tuple[Path, dict[str, Any]]:
+def fetch_published(checkpoint: str, direction: str = "fwd", *, url: str | None = None
+                    ) -> tuple[Path, dict[str, Any]]:
     """Directory of the extracted checkpoint, and its download record (url, sha256, verified).
 
     Downloads and extracts on first use; later calls verify the kept archive against the

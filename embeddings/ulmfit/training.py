@@ -94,7 +94,7 @@ def fit(model: AWDLSTM, ids: np.ndarray, *, epochs: int, group_lrs: Sequence[flo
     groups = model.layer_groups()
     if len(group_lrs) != len(groups):
         raise ValueError(f"{len(group_lrs)} learning rates for {len(groups)} layer groups")
-    opt = torch.optim.AdamW([{"params": g, "lr": lr} for g, lr in zip(groups, group_lrs)],
+    opt = torch.optim.AdamW([{"params": g, "lr": lr} for g, lr in zip(groups, group_lrs, strict=True)],
                             betas=betas, weight_decay=weight_decay)
     batched = batchify(ids, batch_size)
     steps_per_epoch = math.ceil((batched.size(1) - 1) / bptt)
@@ -111,7 +111,7 @@ def fit(model: AWDLSTM, ids: np.ndarray, *, epochs: int, group_lrs: Sequence[flo
             hidden, running, seen = None, 0.0, 0
             for x, y in windows(batched, bptt):
                 mult = schedule(step, total)
-                for pg, lr in zip(opt.param_groups, group_lrs):
+                for pg, lr in zip(opt.param_groups, group_lrs, strict=True):
                     pg["lr"] = lr * mult
                 logits, hidden = model(x, hidden)
                 hidden = _detach(hidden)

@@ -124,7 +124,8 @@ class Vocab:
         for i, tok in enumerate(self.itos):
             self.stoi.setdefault(tok, i)
         if UNK not in self.stoi:
-            raise ValueError(f"vocabulary of {len(self.itos)} tokens has no {UNK!r}; it cannot map unknown words")
+            raise ValueError(f"vocabulary of {len(self.itos)} tokens has no {UNK!r}; "
+                             f"it cannot map unknown words")
         self.unk_id = self.stoi[UNK]
 
     def __len__(self) -> int:
