@@ -12,15 +12,21 @@ Polysemy probe (``polysemy-probe``)
     better separated; 0 for a static model), averaged over words.
 
 Direction probe (``direction-probe``)
-    The same kind of sentences, but the disambiguating cue is only BEFORE the target or only
-    AFTER it (``bench/probes/direction.tsv``). The 1-NN accuracy is computed within each
-    (word, cue condition): a left-to-right model has seen no cue when the cue comes after
-    the target. Reported per layer: the accuracy over all items (main), the accuracy for
-    cue-before and cue-after items, and their difference before - after with a bootstrap CI
-    (the two conditions resampled independently). The expectation (left-only models gain only
-    from cues before, bidirectional ones from both) is measured, not assumed.
+    The same words, but the disambiguating cue is only BEFORE the target or only AFTER it
+    (``bench/probes/direction.tsv``). The sentences are matched sets: the two senses' cue-after
+    sentences share every word up to the target (and cue-before ones every word after it),
+    so a leave-one-out 1-NN within the direction probe would find the other-sense "twin"
+    first (a left-to-right model gives twins identical vectors: accuracy 0, not chance; see
+    ``bench/probes/README.md``). Each direction item is therefore classified by the nearest
+    sense CENTROID (cosine) of the same word's polysemy-probe sentences, restricted to the
+    senses the direction probe tests (ties shared: chance is 1 / senses = 0.5). Reported per
+    layer: the accuracy over all items (main), the accuracy for cue-before and cue-after
+    items, and their difference before - after with a bootstrap CI (the two conditions
+    resampled independently). The expectation (left-only models gain only from cues before,
+    bidirectional ones from both) is measured, not assumed.
 
-Both: items whose target vector is all zeros (static OOV) are dropped and counted; 95% CI by
+Both: items whose target vector is all zeros (static OOV) are dropped and counted (as are
+direction items whose word lacks polysemy sentences for a tested sense); 95% CI by
 bootstrap over items (separation: over words); layer selection on a hash split of the WORDS:
 the layer with the best accuracy on the dev half of the words is scored on the other half.
 """
@@ -34,10 +40,17 @@ import numpy as np
 from bench.probes import ProbeItem, load_direction_probe, load_polysemy_probe
 from bench.stats import accuracy, bootstrap_ci
 from bench.tasks.base import ItemScores, Selection, Task, TaskMeta, TaskOutput, stable_fraction
-from bench.tasks.context_vectors import cosine_matrix, target_vectors
+from bench.tasks.context_vectors import cosine_matrix, normalize, target_vectors
 from embeddings.base import Embedder
 
-__all__ = ["PolysemyProbeTask", "DirectionProbeTask", "loo_nn_correct", "separation", "chance_level"]
+__all__ = [
+    "PolysemyProbeTask",
+    "DirectionProbeTask",
+    "centroid_correct",
+    "loo_nn_correct",
+    "separation",
+    "chance_level",
+]
 
 TIE_TOL = 1e-6
 _CITATION = (
@@ -90,10 +103,23 @@ def separation(x: np.ndarray, senses: list[str]) -> float:
     return float(within.mean() - between.mean())
 
 
-def _groups(items: list[ProbeItem], by_cue: bool) -> dict[tuple[str, str | None], list[int]]:
-    groups: dict[tuple[str, str | None], list[int]] = defaultdict(list)
+def centroid_correct(x: np.ndarray, centroids: np.ndarray, gold: list[int]) -> np.ndarray:
+    """Per row of ``x``: credit for the nearest centroid by cosine, ties shared (1/ties if gold is tied).
+
+    >>> cents = np.array([[1.0, 0.0], [0.0, 1.0]])
+    >>> centroid_correct(np.array([[0.9, 0.1], [0.9, 0.1], [1.0, 1.0]]), cents, [0, 1, 0]).tolist()
+    [1.0, 0.0, 0.5]
+    """
+    sims = normalize(np.asarray(x, np.float64)) @ normalize(np.asarray(centroids, np.float64)).T
+    nearest = sims >= sims.max(axis=1, keepdims=True) - TIE_TOL
+    g = np.asarray(gold)
+    return nearest[np.arange(len(g)), g] / nearest.sum(1)
+
+
+def _groups(items: list[ProbeItem]) -> dict[str, list[int]]:
+    groups: dict[str, list[int]] = defaultdict(list)
     for i, it in enumerate(items):
-        groups[(it.word, it.cue if by_cue else None)].append(i)
+        groups[it.word].append(i)
     return groups
 
 
@@ -102,8 +128,6 @@ def _item_id(it: ProbeItem) -> str:
 
 
 class _ProbeTask(Task):
-    by_cue = False
-
     def items(self) -> list[ProbeItem]:
         raise NotImplementedError
 
@@ -120,7 +144,7 @@ class _ProbeTask(Task):
         )
         items = [it for it, m in zip(items, missing, strict=True) if not m]
         vecs = vecs[~missing]
-        groups = _groups(items, self.by_cue)
+        groups = _groups(items)
         L = len(embedder.layers)
         correct = np.full((len(items), L), np.nan)
         seps = np.full((len(groups), L), np.nan)
@@ -136,7 +160,7 @@ class _ProbeTask(Task):
 
     def _chance(self, items: list[ProbeItem]) -> np.ndarray:
         out = np.zeros(len(items))
-        for idx in _groups(items, self.by_cue).values():
+        for idx in _groups(items).values():
             out[idx] = chance_level([items[i].sense for i in idx])
         return out
 
@@ -223,14 +247,14 @@ class PolysemyProbeTask(_ProbeTask):
 
 
 class DirectionProbeTask(_ProbeTask):
-    """Sense 1-NN accuracy with the cue only before vs only after the target."""
+    """Sense accuracy with the cue only before vs only after the target (polysemy-probe centroids)."""
 
-    by_cue = True
     meta = TaskMeta(
         name="direction-probe",
         kind="context",
-        description="Authored direction probe: leave-one-out 1-NN sense accuracy within word and cue "
-        "condition; cue only before vs only after the target, and their difference (in extra)",
+        description="Authored direction probe: sense of the target by its nearest sense centroid (from the "
+        "polysemy probe sentences of the same word); cue only before vs only after the target, and their "
+        "difference (in extra)",
         metric="accuracy",
         datasets=(),
         license="CC BY 4.0 (ctxbench authored text)",
@@ -240,51 +264,85 @@ class DirectionProbeTask(_ProbeTask):
     def items(self) -> list[ProbeItem]:
         return load_direction_probe()
 
+    def references(self) -> list[ProbeItem]:
+        """Sentences whose sense centroids classify the direction items: the polysemy probe."""
+        return load_polysemy_probe()
+
     def evaluate(self, embedder: Embedder) -> TaskOutput:
-        items, correct, seps, group_of, total = self._score(embedder)
+        items = self.items()
+        if self.settings["limit"]:
+            words = sorted({it.word for it in items}, key=lambda w: stable_fraction(w, self.name))
+            keep_words = set(words[: int(self.settings["limit"])])
+            items = [it for it in items if it.word in keep_words]
+        total = len(items)
+        senses_of: dict[str, set[str]] = defaultdict(set)
+        for it in items:
+            senses_of[it.word].add(it.sense)
+        refs = [r for r in self.references() if r.sense in senses_of.get(r.word, ())]
+        both = items + refs
+        vecs, missing = target_vectors(
+            embedder, [it.sentence for it in both], [it.target_index for it in both]
+        )
+        ivec, imiss = vecs[: len(items)], missing[: len(items)]
+        rvec, rmiss = vecs[len(items) :], missing[len(items) :]
+        ref_by_word: dict[str, list[int]] = defaultdict(list)
+        for j, r in enumerate(refs):
+            if not rmiss[j]:
+                ref_by_word[r.word].append(j)
+        # an item is scored when its word has reference sentences for every sense it is tested on
+        scorable = [
+            i
+            for i, it in enumerate(items)
+            if not imiss[i] and senses_of[it.word] <= {refs[j].sense for j in ref_by_word[it.word]}
+        ]
+        if not scorable:
+            raise ValueError(f"direction-probe: no item has vectors and reference senses for {embedder.name}")
+        kept = [items[i] for i in scorable]
+        L = len(embedder.layers)
+        correct = np.zeros((len(kept), L))
+        for w in sorted({it.word for it in kept}):
+            rows = [k for k, it in enumerate(kept) if it.word == w]
+            labels = sorted(senses_of[w])
+            ref_rows = ref_by_word[w]
+            for k in range(L):
+                cents = np.stack(
+                    [rvec[[j for j in ref_rows if refs[j].sense == lab], k].mean(0) for lab in labels]
+                )
+                correct[rows, k] = centroid_correct(
+                    ivec[[scorable[r] for r in rows], k], cents, [labels.index(kept[r].sense) for r in rows]
+                )
         seed, n_boot = self.settings["seed"], self.settings["n_boot"]
-        cue = np.array([it.cue for it in items])
+        cue = np.array([it.cue for it in kept])
         before, after = cue == "before", cue == "after"
-        chance = self._chance(items)
-        group_cue = np.array([None] * len(seps), dtype=object)
-        group_cue[group_of] = cue
+        chance = np.array([1 / len(senses_of[it.word]) for it in kept])
         protocol = {
             "similarity": "cosine",
-            "classifier": "leave-one-out 1-NN within word and cue condition",
-            "ci": f"percentile bootstrap over items ({n_boot}); difference: conditions resampled "
-            "independently",
+            "classifier": "nearest sense centroid of the same word's polysemy-probe sentences",
+            "ci": f"percentile bootstrap over items ({n_boot}); difference: conditions resampled apart",
         }
         results = []
-        rng_seed = seed + 1
         for k, layer in enumerate(embedder.layers):
             c = correct[:, k]
             b, a = c[before], c[after]
-            diffs = self._diff_boot(b, a, n_boot, rng_seed)
             extra = {
                 "accuracy_before": accuracy(b),
                 "ci_before": list(bootstrap_ci(accuracy, b, n_boot=n_boot, seed=seed)),
                 "accuracy_after": accuracy(a),
                 "ci_after": list(bootstrap_ci(accuracy, a, n_boot=n_boot, seed=seed)),
                 "before_minus_after": accuracy(b) - accuracy(a),
-                "diff_ci": list(diffs),
-                "chance_before": float(chance[before].mean()) if before.any() else float("nan"),
-                "chance_after": float(chance[after].mean()) if after.any() else float("nan"),
-                "separation_before": float(np.nanmean(seps[group_cue == "before", k]))
-                if before.any()
-                else float("nan"),
-                "separation_after": float(np.nanmean(seps[group_cue == "after", k]))
-                if after.any()
-                else float("nan"),
+                "diff_ci": list(self._diff_boot(b, a, n_boot, seed + 1)),
+                "chance_accuracy": float(chance.mean()),
                 "n_before": int(before.sum()),
                 "n_after": int(after.sum()),
+                "n_reference_sentences": int(sum(len(v) for v in ref_by_word.values())),
             }
             ci = bootstrap_ci(accuracy, c, n_boot=n_boot, seed=seed)
             results.append(
                 self.result(
-                    embedder, layer, accuracy(c), ci, len(items), total, protocol=protocol, extra=extra
+                    embedder, layer, accuracy(c), ci, len(kept), total, protocol=protocol, extra=extra
                 )
             )
-        return TaskOutput(results, self._selection(embedder, items, correct))
+        return TaskOutput(results, self._selection(embedder, kept, correct))
 
     @staticmethod
     def _diff_boot(b: np.ndarray, a: np.ndarray, n_boot: int, seed: int) -> tuple[float, float]:

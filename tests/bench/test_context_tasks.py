@@ -18,7 +18,14 @@ from bench.datasets.wic import WiCItem
 from bench.tasks import get_task
 from bench.tasks.coarsewsd import centroid_predict, macro_bootstrap_ci
 from bench.tasks.geometry import GeometryTask
-from bench.tasks.probes import DirectionProbeTask, PolysemyProbeTask, chance_level, loo_nn_correct, separation
+from bench.tasks.probes import (
+    DirectionProbeTask,
+    PolysemyProbeTask,
+    centroid_correct,
+    chance_level,
+    loo_nn_correct,
+    separation,
+)
 from bench.tasks.static_from_contextual import aggregate_vectors, find_contexts
 from bench.tasks.wic import best_threshold
 from embeddings.base import Embedder
@@ -149,6 +156,9 @@ class ToyDirection(DirectionProbeTask):
     def items(self):
         return probe_items("before") + probe_items("after")
 
+    def references(self):
+        return probe_items()  # cue before the target: every contextual toy sees the cue
+
 
 def test_loo_and_separation_by_hand():
     x = np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]])
@@ -171,14 +181,23 @@ def test_polysemy_probe_perfect_encoder_and_static_chance():
     assert out.selection.layer == "ctx" and out.selection.value == 1.0
 
 
+def test_centroid_credit_by_hand():
+    cents = np.array([[1.0, 0.0], [0.6, 0.8]])
+    # row 0: cos (0.6, 0.8) -> centroid 1; row 1: (0, 1) -> centroid 1
+    x = np.array([[0.0, 1.0], [0.6, 0.8]])
+    assert centroid_correct(x, cents, [1, 0]).tolist() == [1.0, 0.0]
+
+
 def test_direction_probe_left_model_gains_only_from_cues_before():
     left = by_layer(ToyDirection(n_boot=200).run(CueEmbedder("left")))["ctx"].extra
-    assert left["accuracy_before"] == 1.0 and left["accuracy_after"] == pytest.approx(0.4)
-    assert left["before_minus_after"] == pytest.approx(0.6) and left["diff_ci"][0] > 0
+    # after: a left model sees no cue, its vector is orthogonal to both centroids: a tie, credit 1/2
+    assert left["accuracy_before"] == 1.0 and left["accuracy_after"] == 0.5
+    assert left["before_minus_after"] == 0.5 and left["diff_ci"][0] > 0
     bi = by_layer(ToyDirection(n_boot=200).run(CueEmbedder("bi")))["ctx"].extra
     assert bi["accuracy_before"] == bi["accuracy_after"] == 1.0 and bi["before_minus_after"] == 0.0
     static = by_layer(ToyDirection(n_boot=200).run(CueEmbedder("none")))["ctx"]
-    assert static.value == pytest.approx(0.4) and static.extra["before_minus_after"] == pytest.approx(0.0)
+    assert static.value == 0.5 and static.extra["chance_accuracy"] == 0.5
+    assert static.extra["before_minus_after"] == 0.0
 
 
 def test_direction_toy_conditions_are_mirror_images():
