@@ -171,7 +171,7 @@ class _ProbeTask(Task):
             criterion = "only layer" if len(embedder.layers) == 1 else "first layer (no dev words)"
         else:
             best = int(np.argmax(correct[dev].mean(0)))
-            criterion = "best 1-NN accuracy on the dev half of the words (hash split)"
+            criterion = "best accuracy on the dev half of the words (hash split)"
         test = ~dev if (~dev).any() else dev
         pred = correct[test, best]
         ci = bootstrap_ci(accuracy, pred, n_boot=self.settings["n_boot"], seed=self.settings["seed"])
