@@ -333,3 +333,23 @@ def test_load_elmo_brown_trains_once_then_uses_the_cache(monkeypatch):
     assert again.fingerprint() == emb.fingerprint()
     with pytest.raises(TypeError, match="unknown elmo-brown option"):
         embeddings.load("elmo-brown", tiny=True, stepz=3)
+
+
+@pytest.mark.slow
+def test_full_elmo_brown_beats_a_unigram_model(brown_data):
+    """The default stand-in (minutes of training) predicts held-out Brown far better than
+    word frequencies alone, and passes the conformance kit."""
+    from collections import Counter
+
+    emb = embeddings.load("elmo-brown", progress=False)
+    folder = elmo_brown.model_dir(elmo_brown.BrownConfig())
+    vocab = set((folder / "vocab.txt").read_text(encoding="utf-8").split("\n")) - {""}
+    train, held = brown_data
+    # unigram model over the same output vocabulary: targets are the words and </S>, OOV -> <UNK>
+    counts = Counter(w if w in vocab else "<UNK>" for s in train for w in list(s[:50]) + ["</S>"])
+    total = sum(counts.values())
+    targets = [w if w in vocab else "<UNK>" for s in held for w in list(s) + ["</S>"]]
+    unigram_ppl = float(np.exp(-np.mean([np.log(counts[w] / total) for w in targets])))
+    ppl = emb.meta["perplexity"]["forward"]
+    assert ppl < 0.6 * unigram_ppl, (ppl, unigram_ppl)
+    check_embedder(emb)
