@@ -17,10 +17,12 @@ fastai's language-model dropouts scaled by 0.2. A few CPU minutes on 2 cores.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -121,35 +123,65 @@ def train_brown(settings: BrownSettings, *, progress: bool | None = None
     return model, itos, meta
 
 
-def brown_checkpoint(settings: BrownSettings, *, retrain: bool = False, progress: bool | None = None) -> Path:
-    """The cached checkpoint directory for ``settings``, training it first if needed."""
+#: a model that trains in seconds (tests, the conformance kit): ``load("ulmfit-brown", tiny=True)``
+TINY_SETTINGS: dict[str, Any] = dict(emb_sz=16, n_hid=32, max_vocab=600, min_freq=2, max_sentences=1500,
+                                     max_held_out=150, bs=8, bptt=35, lr=1e-2)
+
+
+@contextlib.contextmanager
+def _torch_threads(n: int | None) -> Iterator[None]:
+    if n is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def brown_checkpoint(settings: BrownSettings, *, retrain: bool = False, progress: bool | None = None,
+                     threads: int | None = None) -> Path:
+    """The cached checkpoint directory for ``settings``, training it first if needed.
+
+    ``threads``: torch threads while training (None: leave torch's setting alone).
+    """
     path = cache_dir("models") / f"ulmfit-brown-{settings.key()}"
     if retrain or not (path / "config.json").is_file():
-        model, itos, meta = train_brown(settings, progress=progress)
+        with _torch_threads(threads):
+            model, itos, meta = train_brown(settings, progress=progress)
         save_checkpoint(model, itos, path, meta)
     return path
 
 
 def load_ulmfit_brown(*, backward: bool = False, markers: bool = True, device: str = "cpu",
-                      batch_size: int = 32, retrain: bool = False, progress: bool | None = None,
+                      batch_size: int = 32, tiny: bool = False, retrain: bool = False,
+                      progress: bool | None = None, threads: int | None = None,
                       **settings: Any) -> UlmfitEmbedder:
     """The ``ulmfit-brown`` stand-in (trained on first use, then loaded from the cache).
 
     Parameters
     ----------
     backward : also train/load a backward model and concatenate (direction "bi").
-    settings : overrides of :class:`BrownSettings` fields (e.g. tiny sizes for tests).
+    tiny : start from :data:`TINY_SETTINGS` (trains in seconds; for tests).
+    threads : torch threads while training (default: torch's setting; 1 for ``tiny``, where
+        thread synchronisation costs more than it gains).
+    settings : overrides of :class:`BrownSettings` fields.
     """
     known = set(BrownSettings.__dataclass_fields__) - {"backward"}
     unknown = set(settings) - known
     if unknown:
         raise TypeError(f"unknown ulmfit-brown options {sorted(unknown)}; settings are {sorted(known)}, "
-                        f"plus backward, markers, device, batch_size, retrain, progress")
-    fwd_settings = BrownSettings(**settings)
+                        f"plus backward, markers, device, batch_size, tiny, retrain, progress, threads")
+    options = dict(settings, tiny=True) if tiny else dict(settings)
+    fwd_settings = BrownSettings(**({**TINY_SETTINGS, **settings} if tiny else settings))
+    if tiny and threads is None:
+        threads = 1
     lms: list[LoadedLM] = []
     for direction in ([False, True] if backward else [False]):
         s = replace(fwd_settings, backward=direction)
-        lms.append(load_own(brown_checkpoint(s, retrain=retrain, progress=progress)))
+        lms.append(load_own(brown_checkpoint(s, retrain=retrain, progress=progress, threads=threads)))
     meta = lms[0].meta
     ppl = meta.get("held_out_perplexity")
     s = fwd_settings
@@ -157,4 +189,4 @@ def load_ulmfit_brown(*, backward: bool = False, markers: bool = True, device: s
              f"vocab {lms[0].model.config.vocab_size}, trained on Brown, seed {s.seed}, "
              f"held-out perplexity {ppl:.1f})")
     return UlmfitEmbedder(lms[0], lms[1] if backward else None, name="ulmfit-brown", checkpoint=label,
-                          options=dict(settings), markers=markers, device=device, batch_size=batch_size)
+                          options=options, markers=markers, device=device, batch_size=batch_size)
