@@ -50,6 +50,8 @@ DEFAULTS: dict[str, Any] = {
     "max_sentences": None,
 }
 TRAINING_VERSION = "1"
+#: ``tiny=True``: a model that trains in about a second, for tests
+TINY: dict[str, Any] = {"vector_size": 16, "max_sentences": 2000, "epochs": 1, "min_count": 2}
 
 
 def word_hash(text: str) -> int:
@@ -166,7 +168,12 @@ def ensure_trained(**options: Any) -> Path:
 
 
 def load_word2vec_brown(
-    *, max_vocab: int | None = None, vocab: Any = None, mmap: bool | None = None, **training: Any
+    *,
+    max_vocab: int | None = None,
+    vocab: Any = None,
+    mmap: bool | None = None,
+    tiny: bool = False,
+    **training: Any,
 ) -> StaticEmbedder:
     """The Brown skip-gram stand-in (trained and cached on first use).
 
@@ -174,12 +181,17 @@ def load_word2vec_brown(
     ----------
     max_vocab, vocab, mmap
         Loader options, as in :func:`embeddings.static_formats.load_static_file`.
+    tiny : bool
+        Start from :data:`TINY` (16 dimensions, 2,000 sentences, one epoch) instead of the
+        full settings: the test-size model.
     **training
         Overrides of :data:`DEFAULTS` (e.g. ``vector_size=16, max_sentences=2000, epochs=1``
         for a tiny test model); each combination is its own cached model.
     """
     from embeddings.static_formats import load_static_file
 
+    if tiny:
+        training = {**TINY, **training}
     cfg = training_config(**training)
     directory = ensure_trained(**training)
     info = json.loads((directory / "training.json").read_text(encoding="utf-8"))

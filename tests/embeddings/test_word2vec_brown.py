@@ -75,6 +75,8 @@ def test_trained_once_then_loaded_from_cache():
     assert a.fingerprint() == b.fingerprint()
     assert a.fingerprint() != embeddings.load("word2vec-brown", **TINY, seed=1).fingerprint()
     assert embeddings.load("word2vec-brown", **TINY, max_vocab=100).vocab_size == 100
+    tiny = embeddings.load("word2vec-brown", tiny=True)  # the preset the conformance test uses
+    assert tiny.dim == 16 and tiny.config()["training"]["max_sentences"] == 2000
 
 
 def test_conformance_and_option_errors():
