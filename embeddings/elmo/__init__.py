@@ -40,7 +40,7 @@ def load_elmo(options: str | Path, weights: str | Path | None = None, *, name: s
         The weights hdf5; by default the one hdf5 file next to ``options`` that holds biLM
         weights (names vary between checkpoints, so none is assumed).
     **opts
-        Adapter options: ``stateful``, ``batch_size``, ``device``, ``cache_words``.
+        Adapter options: ``stateful``, ``batch_size``, ``device``, ``cache_words``, ``threads``.
     """
     options = Path(options)
     if not options.is_file():

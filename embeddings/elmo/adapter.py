@@ -15,6 +15,11 @@ The char CNN is the costly part for short sentences, so its outputs are cached p
 (``cache_words`` entries; the cache only stores per-word values that do not depend on
 context).
 
+The LSTMs run one time step after another with small matrix products; for small models
+(LSTM dim <= 1024: the fixture, elmo-brown, elmo-small) intra-op threads only add overhead
+and, on a busy machine, spin (measured 40x slower with 2 threads on 2 loaded cores), so by
+default those run on one thread during the call (``threads``; the setting is restored).
+
 Examples
 --------
 >>> from embeddings.elmo.bilm import BiLM, ElmoOptions, tiny_options_dict
@@ -96,6 +101,8 @@ class ElmoEmbedder(Embedder):
         torch device.
     cache_words : int
         Size limit of the per-word char-CNN cache (0 turns it off).
+    threads : int, optional
+        torch threads during a call; default 1 for LSTM dim <= 1024, else torch's setting.
     config : dict, optional
         The options that rebuild this embedder with :func:`embeddings.load` (set by loaders).
     weights_id : str, optional
@@ -111,8 +118,8 @@ class ElmoEmbedder(Embedder):
 
     def __init__(self, model: BiLM, *, name: str = "elmo", checkpoint: str | None = None,
                  stateful: bool = False, batch_size: int = 32, device: str = "cpu",
-                 cache_words: int = 200_000, config: dict[str, Any] | None = None,
-                 weights_id: str | None = None) -> None:
+                 cache_words: int = 200_000, threads: int | None = None,
+                 config: dict[str, Any] | None = None, weights_id: str | None = None) -> None:
         self.name = name
         self.checkpoint = checkpoint or name
         self.device = torch.device(device)
@@ -123,6 +130,7 @@ class ElmoEmbedder(Embedder):
         if self.stateful:
             self.sort_by_length = False  # type: ignore[misc]  # rows must keep their order
         self.cache_words = int(cache_words)
+        self.threads = threads if threads is not None else (1 if self.opts.lstm_dim <= 1024 else None)
         self._token_cache: dict[str, torch.Tensor] = {}
         self._state: dict[str, list[LSTMState]] | None = None
         self._config = dict(config or {"name": name})
@@ -202,8 +210,18 @@ class ElmoEmbedder(Embedder):
         return torch.stack([fresh[w] if w in fresh else self._token_cache[w] for w in words])
 
     # -- the hook -----------------------------------------------------------------------
-    @torch.no_grad()
     def _embed(self, sentences: list[list[str]]) -> list[tuple[np.ndarray, np.ndarray]]:
+        if self.threads is None or self.threads == torch.get_num_threads():
+            return self._embed_batch(sentences)
+        before = torch.get_num_threads()
+        torch.set_num_threads(self.threads)
+        try:
+            return self._embed_batch(sentences)
+        finally:
+            torch.set_num_threads(before)
+
+    @torch.no_grad()
+    def _embed_batch(self, sentences: list[list[str]]) -> list[tuple[np.ndarray, np.ndarray]]:
         padded = [[BOS, *s, EOS] for s in sentences]
         lengths = torch.tensor([len(s) for s in padded], device=self.device)
         t_max = int(lengths.max())

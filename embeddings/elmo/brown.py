@@ -353,7 +353,7 @@ def ensure_trained(cfg: BrownConfig, *, progress: bool = True) -> Path:
     return folder
 
 
-_ADAPTER_OPTIONS = ("stateful", "batch_size", "device", "cache_words")
+_ADAPTER_OPTIONS = ("stateful", "batch_size", "device", "cache_words", "threads")
 
 #: ``tiny=True``: a model that trains in a few seconds, for tests (same architecture)
 TINY: dict[str, Any] = {
@@ -368,7 +368,7 @@ def load_elmo_brown(**opts: Any) -> ElmoEmbedder:
 
     Keyword options are :class:`BrownConfig` fields (``seed``, ``steps``, ``max_sentences``,
     sizes, ...) and adapter options (``stateful``, ``batch_size``, ``device``,
-    ``cache_words``); ``progress`` shows the training bar.
+    ``cache_words``, ``threads``); ``progress`` shows the training bar.
 
     Examples
     --------
