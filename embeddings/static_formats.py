@@ -241,7 +241,7 @@ def _is_number(text: str) -> bool:
 
 
 def _parse_text_line(
-    line: str, dim: int, path: Path, lineno: int, spaces_in_tokens: bool, last: bool
+    line: str, dim: int, path: Path, lineno: int, spaces_in_tokens: str, last: bool
 ) -> tuple[str, np.ndarray]:
     fields = line.rstrip(" ").split(" ")
     truncated = " (the file looks truncated: its last line has no newline)" if last else ""
@@ -250,11 +250,17 @@ def _parse_text_line(
             path, lineno, f"expected a word and {dim} values, got {_values_word(len(fields) - 1)}{truncated}"
         )
     token_fields = fields[:-dim]
-    if len(token_fields) > 1 and (not spaces_in_tokens or _is_number(token_fields[-1])):
+    guarded = spaces_in_tokens == "guarded" and _is_number(token_fields[-1])
+    if len(token_fields) > 1 and (spaces_in_tokens == "none" or guarded):
         raise StaticFormatError(
             path,
             lineno,
-            f"expected a word and {dim} values, got {_values_word(len(fields) - 1)} after {fields[0]!r}",
+            f"expected a word and {dim} values, got {_values_word(len(fields) - 1)} after {fields[0]!r}"
+            + (
+                " (if the word really has a space before a number, load with lenient_tokens=True)"
+                if guarded
+                else ""
+            ),
         )
     try:
         vec = np.array(fields[-dim:], dtype=np.float32)
@@ -284,7 +290,7 @@ def _read_text(
     max_rows: int | None,
     collector_factory: Callable[[int, int | None], _Collector],
     unicode_errors: str,
-    spaces_in_tokens: bool,
+    spaces_in_tokens: str,
 ) -> tuple[list[str], np.ndarray, int]:
     declared: int | None = None
     lineno = 0
@@ -465,6 +471,7 @@ def read_vectors(
     vocab: Iterable[str] | None = None,
     unicode_errors: str = "strict",
     out: Callable[[int, int], np.ndarray] | None = None,
+    lenient_tokens: bool = False,
 ) -> tuple[list[str], np.ndarray, str]:
     """Parse a word2vec or GloVe text/binary file into (words, float32 matrix, format).
 
@@ -477,6 +484,8 @@ def read_vectors(
     unicode_errors : ``"strict"`` (default) or ``"replace"``/``"ignore"`` for undecodable words.
     out : optional allocator ``(n_rows, dim) -> array`` used when the row count is known in
         advance (e.g. ``numpy.lib.format.open_memmap`` to convert without holding the matrix).
+    lenient_tokens : GloVe text only: accept a token with a space whose last part is a number
+        (by default such a line is refused as having too many values).
     """
     path = Path(path)
     fmt = format or sniff_format(path)
@@ -512,7 +521,7 @@ def read_vectors(
                 max_rows=max_vocab,
                 collector_factory=factory,
                 unicode_errors=unicode_errors,
-                spaces_in_tokens=fmt == "glove-text",
+                spaces_in_tokens=("any" if lenient_tokens else "guarded") if fmt == "glove-text" else "none",
             )
     if not words:
         raise StaticFormatError(path, 1, "no vectors kept (empty file, or none of the requested words)")
@@ -605,19 +614,22 @@ def load_gensim_native(path: str | Path, *, mmap: bool = False) -> KeyedVectors:
 
 
 # -- conversion cache ----------------------------------------------------------------------
-def converted_dir(path: Path, fmt: str, unicode_errors: str = "strict") -> Path:
+def converted_dir(path: Path, fmt: str, unicode_errors: str = "strict", lenient_tokens: bool = False) -> Path:
     """Where the memory-mappable conversion of ``path`` lives (keyed by path, size, mtime)."""
     from bench.paths import cache_root
 
     st = path.stat()
     key = json.dumps(
         [_CONVERTED_VERSION, str(path.resolve()), st.st_size, st.st_mtime_ns, fmt, unicode_errors]
+        + (["lenient"] if lenient_tokens else [])
     )
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return cache_root() / "models" / "converted" / f"{path.name}-{digest}"
 
 
-def convert_to_npy(path: str | Path, fmt: str | None = None, *, unicode_errors: str = "strict") -> Path:
+def convert_to_npy(
+    path: str | Path, fmt: str | None = None, *, unicode_errors: str = "strict", lenient_tokens: bool = False
+) -> Path:
     """Convert a text/binary vector file once into ``words.json`` + ``vectors.npy`` (atomic).
 
     Returns the directory. When the row count is known from a header the matrix is written
@@ -627,7 +639,7 @@ def convert_to_npy(path: str | Path, fmt: str | None = None, *, unicode_errors: 
 
     path = Path(path)
     fmt = fmt or sniff_format(path)
-    target = converted_dir(path, fmt, unicode_errors)
+    target = converted_dir(path, fmt, unicode_errors, lenient_tokens)
     if (target / "vectors.npy").is_file() and (target / "words.json").is_file():
         return target
     logger.info("converting %s (%s) to a memory-mappable copy in %s", path, fmt, target)
@@ -638,7 +650,9 @@ def convert_to_npy(path: str | Path, fmt: str | None = None, *, unicode_errors: 
         def alloc(n: int, d: int) -> np.ndarray:
             return np.lib.format.open_memmap(npy, mode="w+", dtype=np.float32, shape=(n, d))
 
-        words, matrix, fmt = read_vectors(path, fmt, out=alloc, unicode_errors=unicode_errors)
+        words, matrix, fmt = read_vectors(
+            path, fmt, out=alloc, unicode_errors=unicode_errors, lenient_tokens=lenient_tokens
+        )
         if npy.exists():  # written in place through the memmap
             full = np.load(npy, mmap_mode="r")
             if full.shape[0] != len(words):  # duplicates were dropped: copy the kept rows, in slices
@@ -732,6 +746,7 @@ def load_static_file(
     checkpoint: str | None = None,
     unicode_errors: str = "strict",
     weights_id: str | None = None,
+    lenient_tokens: bool = False,
 ) -> StaticEmbedder:
     """Load any static vector file as a :class:`StaticEmbedder`.
 
@@ -760,6 +775,9 @@ def load_static_file(
     weights_id : str, optional
         Identity of the weights for the fingerprint; default: a sha256 of the file (sampled
         for files over 256 MiB).
+    lenient_tokens : bool
+        GloVe text: read a line with one or more values too many as a token containing spaces
+        even when the token's last part is a number (refused by default as a wrong dimension).
     """
     path = Path(path)
     if not path.is_file():
@@ -779,17 +797,25 @@ def load_static_file(
             kv = keyed_vectors(words, vectors)
         mapped = isinstance(kv.vectors, np.memmap)
     else:
-        converted = converted_dir(path, fmt, unicode_errors)
+        converted = converted_dir(path, fmt, unicode_errors, lenient_tokens)
         if mmap is None:
             has_cache = (converted / "vectors.npy").is_file()
             restricted = max_vocab is not None or vocab_list is not None
             mmap = has_cache or (path.stat().st_size >= MMAP_THRESHOLD and not restricted)
         if mmap:
-            words, vectors = load_converted(convert_to_npy(path, fmt, unicode_errors=unicode_errors))
+            directory = convert_to_npy(
+                path, fmt, unicode_errors=unicode_errors, lenient_tokens=lenient_tokens
+            )
+            words, vectors = load_converted(directory)
             words, vectors = _restrict(words, vectors, max_vocab, vocab_list)
         else:
             words, vectors, fmt = read_vectors(
-                path, fmt, max_vocab=max_vocab, vocab=vocab_list, unicode_errors=unicode_errors
+                path,
+                fmt,
+                max_vocab=max_vocab,
+                vocab=vocab_list,
+                unicode_errors=unicode_errors,
+                lenient_tokens=lenient_tokens,
             )
         kv = keyed_vectors(words, vectors)
         mapped = bool(mmap)

@@ -211,7 +211,9 @@ def test_text_wrong_dimension_names_line(tmp_path, vectors):
     g = tmp_path / "glove.txt"
     g.write_text("\n".join(lines) + "\n")  # headerless: one value too many is not a spaced token
     err = _error(g)
-    assert err.line == 4 and "got 6 values" in err.problem
+    assert err.line == 4 and "got 6 values" in err.problem and "lenient_tokens=True" in err.problem
+    lenient = load_static_file(g, family="glove", lenient_tokens=True)  # the user says: a spaced token
+    assert lenient.vocabulary()[3] == lines[3].split(" ")[0] + " " + lines[3].split(" ")[1]
 
 
 def test_text_non_numeric_and_non_finite(tmp_path, vectors):
