@@ -25,6 +25,12 @@ The held-out perplexity (``exp`` of the mean negative log-likelihood per predict
 including ``</S>``/``<S>``; out-of-vocabulary words count as ``<UNK>``) of each direction
 and of both together goes into ``meta.json`` beside the weights.
 
+Measured with the defaults (torch 2.13 CPU, one thread): 244 CPU-seconds of training
+(~10 wall-clock minutes on two heavily shared cores) plus ~27 s of evaluation; held-out
+perplexity 163.6 (forward 165.3, backward 161.9) over 61,458 predictions of the 2,892
+held-out sentences, 9.1% of whose words are ``<UNK>``; a unigram model over the same
+vocabulary scores 463 (the slow test checks the biLM beats it).
+
 Files in ``cache_dir("models", "elmo-brown-<config hash>")``: ``options.json``,
 ``weights.hdf5`` (bilm-tf layout, see :mod:`embeddings.elmo.hdf5_format`), ``vocab.txt``
 (output vocabulary, bilm-tf style, one word per line), ``softmax.safetensors`` (output
