@@ -196,6 +196,13 @@ def _n(x: Any) -> str:
     return str(int(x))
 
 
+def _p(p: Any, n_boot: int) -> str:
+    """A bootstrap p-value; below the resolution 1/n_boot it is shown as an upper bound."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "–"
+    return f"< {1 / n_boot:g}" if p < 1 / n_boot else f"{p:.3f}"
+
+
 def _model(r: dict[str, Any], prefix: str) -> str:
     m = r[f"{prefix}_model"]
     return f"{m} ({r[f'{prefix}_layer']})" if m else "–"
@@ -234,6 +241,6 @@ def render_headline(cells: list[dict[str, Any]], *, n_boot: int = 1000, seed: in
             f"| {r['task']} | {r['metric']} | {_model(r, 'static')} | {_val(r, 'static')} | "
             f"{_model(r, 'contextual')} | "
             f"{_val(r, 'contextual')} | {crit} | {_n(r['n_paired'])} | "
-            f"{diff} | {_f(r['p'])} |"
+            f"{diff} | {_p(r['p'], n_boot)} |"
         )
     return "\n".join(lines) + "\n"

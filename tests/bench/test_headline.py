@@ -110,3 +110,13 @@ def test_missing_side_and_markdown():
         ]
     )
     assert "(oracle)" in full and "| 4 |" in full
+
+
+def test_p_value_below_the_bootstrap_resolution_is_a_bound():
+    ids = [str(i) for i in range(40)]
+    cells = [
+        cell("glove", "wic", "glove", False, 0.0, ids, [0] * 40),
+        cell("bert", "wic", "bert", True, 1.0, ids, [1] * 40),
+    ]
+    text = render_headline(cells, n_boot=500)
+    assert "| 1.000 [1.000, 1.000] | < 0.002 |" in text
