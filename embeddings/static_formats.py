@@ -789,9 +789,9 @@ def load_static_file(
     fmt = format or sniff_format(path)
     vocab_list = sorted(set(vocab)) if vocab is not None else None
     if fmt == "gensim":
-        kv = load_gensim_native(
-            path, mmap=bool(mmap) if mmap is not None else path.stat().st_size >= MMAP_THRESHOLD
-        )
+        # gensim stores big arrays beside the pickle (<name>.vectors.npy): count them too
+        size = sum(f.stat().st_size for f in [path, *path.parent.glob(f"{path.name}.*.npy")])
+        kv = load_gensim_native(path, mmap=bool(mmap) if mmap is not None else size >= MMAP_THRESHOLD)
         words, vectors = _restrict(list(kv.index_to_key), kv.vectors, max_vocab, vocab_list)
         if max_vocab is not None or vocab_list is not None:
             kv = keyed_vectors(words, vectors)

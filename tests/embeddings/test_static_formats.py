@@ -105,6 +105,11 @@ def test_gensim_native_kv_and_full_model(tmp_path, vectors):
     kv.save(str(tmp_path / "v.kv"))
     assert sniff_format(tmp_path / "v.kv") == "gensim"
     assert_same(load_static_file(tmp_path / "v.kv", family="word2vec"), WORDS, vectors)
+    kv.save(str(tmp_path / "sep.kv"), separately=["vectors"])  # big arrays go to sep.kv.vectors.npy
+    assert (tmp_path / "sep.kv.vectors.npy").is_file()
+    mapped = load_static_file(tmp_path / "sep.kv", family="word2vec", mmap=True)
+    assert isinstance(mapped.kv.vectors, np.memmap) and mapped.mmapped
+    assert_same(mapped, WORDS, vectors)
     sents = [["a", "b", "c", "d"], ["b", "c", "d", "e"]] * 30
     model = Word2Vec(sents, vector_size=8, min_count=1, workers=1, seed=3, epochs=2)
     model.save(str(tmp_path / "w.model"))
