@@ -183,16 +183,17 @@ class AnalogyTask(Task):
             sorted({c for w in questions[qi][:3] for c in groups.get(self.key(w), ())}) for qi in scored
         ]
 
+        canon_of = np.array([canon[self.key(w)] for w in cand_words], dtype=np.int64)
+        answer_arr = np.array(answers, dtype=np.int64)  # -1 (unanswerable) never matches
         correct = {m: np.zeros((len(embedder.layers), n), bool) for m in METHODS}
         for k in range(len(embedder.layers)):
             units = _unit(cand_vecs[:, k, :].astype(np.float32))
             mean = _unit(cand_vecs[:, k, :].mean(axis=0, dtype=np.float64).astype(np.float32))
             query = np.stack([units[ci] if ci != MEAN else mean for ci in order])
             best = self._argmax(query, units, np.array(rows, dtype=np.int64), exclude)
-            for m in METHODS:
-                correct[m][k] = np.array(answers) == best[m]
-                unanswerable = np.array(answers) < 0
-                correct[m][k][unanswerable] = False
+            for m in METHODS:  # right when the answer's key is d's (any spelling of it)
+                found = best[m] >= 0
+                correct[m][k] = found & (canon_of[np.where(found, best[m], 0)] == answer_arr)
 
         results = self._results(embedder, questions, scored, correct, total, source, len(cand_words))
         return TaskOutput(

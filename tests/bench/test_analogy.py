@@ -120,6 +120,10 @@ def test_toy_analogies_exclusion_and_casing():
     assert r.extra["accuracy_oov_as_wrong"]["3cosadd"] == pytest.approx(4 / 5)
     (exact,) = _task(qs, case_insensitive=False).run(emb).results
     assert exact.n == 3  # upper-cased words do not match exactly
+    # any spelling of the answer counts (gensim compares upper-cased words)
+    cased = _toy({**TOY, "Queen": [1, 1, 1, 1.01], "queen": [0, 0, 0, -3]})
+    (r2,) = _task(qs[:1]).run(cased).results
+    assert r2.n == 1 and r2.value == 1.0  # predicts 'Queen', the key of 'queen'
     # the answer may not be a question word: b - a + c = c here, the next best is chosen
     (same,) = _task([Question("man", "man", "king", "king", "s")]).run(emb).results
     assert same.value == 0.0
