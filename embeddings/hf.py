@@ -26,6 +26,10 @@ What a word's vector is
   :mod:`embeddings.hf_windows`.
 - ``oov`` is True for a word that produced no pieces (its vector is zeros) or whose
   pieces are all the unknown token.
+- Runs under ``torch.inference_mode`` with one torch thread by default (``threads=``).
+  Encoders run ``forward_batch`` windows per pass (right-padded, attention-masked; equal
+  to one-at-a-time within 1e-5); causal models run one window per pass, because their
+  massive activations make batched passes differ by a few float32 ulps (~1e-4).
 
 Examples
 --------
@@ -271,8 +275,8 @@ class HFEmbedder(Embedder):
         except OSError as e:
             where = "directory" if Path(src).exists() else "Hugging Face id"
             raise OSError(
-                f"could not load {where} {src!r}: {e}. Without internet only local directories and the "
-                "packaged stand-ins load (minilm-l6, smollm2-135m)."
+                f"could not load {where} {src!r}: {str(e).rstrip('.')}. Without internet only local "
+                "directories and the packaged stand-ins load (minilm-l6, smollm2-135m)."
             ) from e
         if not getattr(tokenizer, "is_fast", False):
             raise TypeError(
