@@ -226,6 +226,8 @@ def _plots(cells: list[dict[str, Any]], plot_dir: Path) -> list[Path]:
         by_task[c["task"]].append(c)
     written = []
     plot_dir.mkdir(parents=True, exist_ok=True)
+    embs, _ = _order(cells)
+    color = {e: f"C{i % 10}" for i, e in enumerate(embs)}  # one colour per model in every plot
     for task, tcells in by_task.items():
         fig, ax = plt.subplots(figsize=(6, 3.6))
         metric = ""
@@ -235,11 +237,12 @@ def _plots(cells: list[dict[str, Any]], plot_dir: Path) -> list[Path]:
                 continue
             metric = res[0]["metric"]
             if len(res) == 1:
-                ax.axhline(res[0]["value"], linestyle="--", linewidth=1, label=f"{c['embedder']} (static)",
-                           color=f"C{len(ax.lines) % 10}")
+                ax.axhline(res[0]["value"], linestyle="--", linewidth=1, label=f"{c['embedder']} (one layer)",
+                           color=color[c["embedder"]])
                 continue
             depth = [i / (len(res) - 1) for i in range(len(res))]
-            ax.plot(depth, [r["value"] for r in res], marker="o", markersize=3, label=c["embedder"])
+            ax.plot(depth, [r["value"] for r in res], marker="o", markersize=3, label=c["embedder"],
+                    color=color[c["embedder"]])
         ax.set_xlabel("relative layer depth (0 = embedding layer, 1 = top)")
         ax.set_ylabel(metric)
         ax.set_title(task)
