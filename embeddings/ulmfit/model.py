@@ -20,7 +20,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -128,7 +128,8 @@ class AWDLSTM(nn.Module):
         rnn = self.rnns[i]
         p = self.config.weight_p
         if self.training and p > 0:  # DropConnect on the hidden-to-hidden matrix (AWD-LSTM)
-            dropped = {"weight_hh_l0": F.dropout(rnn.weight_hh_l0, p=p, training=True)}
+            w_hh = cast(torch.Tensor, rnn.weight_hh_l0)
+            dropped = {"weight_hh_l0": F.dropout(w_hh, p=p, training=True)}
             return functional_call(rnn, dropped, (x, h), strict=False)
         return rnn(x, h)
 
