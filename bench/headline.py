@@ -139,7 +139,10 @@ def headline(cells: list[dict[str, Any]], *, n_boot: int = 1000, seed: int = 0) 
 
 def headline_rows(cells: list[dict[str, Any]], *, n_boot: int = 1000, seed: int = 0) -> list[dict[str, Any]]:
     """The rows of :func:`headline` as dicts (None where a value does not apply)."""
-    ok = [c for c in cells if c.get("status") == "ok"]
+    # cells whose results declare protocol["comparable"] False ran a fallback protocol
+    # (e.g. analogy over the dataset's words for a model without a vocabulary): left out
+    ok = [c for c in cells if c.get("status") == "ok"
+          and all((r.get("protocol") or {}).get("comparable", True) for r in c.get("results", []))]
     tasks: list[str] = []
     for c in ok:
         if c["task"] not in tasks:

@@ -84,7 +84,8 @@ def summary_rows(cells: list[dict[str, Any]]) -> tuple[list[str], list[list[str]
                 row.append("failed")
             elif c.get("selection"):
                 s = c["selection"]
-                row.append(f"{_fmt(s['value'])} ({s['layer']})")
+                comparable = all((r.get("protocol") or {}).get("comparable", True) for r in c["results"])
+                row.append(f"{_fmt(s['value'])} ({s['layer']})" + ("" if comparable else " †"))
                 flat.append({"model": e, "family": fam, "task": t, "layer": s["layer"], "value": s["value"],
                              "ci_low": s["ci_low"], "ci_high": s["ci_high"], "n": s["n"], "split": s["split"],
                              "criterion": s["criterion"], "oracle": s.get("oracle", False)})
@@ -128,7 +129,10 @@ def write_report(store: ResultStore, out_dir: str | Path | None = None) -> list[
     header, rows, flat = summary_rows(cells)
     intro = ("Score of the layer each task selects WITHOUT its test items (criterion per cell in "
              "summary.csv), measured on the held-out items, with the selected layer in brackets. "
-             "Per-layer scores on all items: layers.md. Which checkpoint each row is: models.md.\n\n")
+             "Per-layer scores on all items: layers.md. Which checkpoint each row is: models.md. "
+             "† marks a fallback protocol that is not comparable with the other rows of its column "
+             "(analogy over the dataset's own words for a model without a vocabulary: compare the "
+             "*-closed* columns instead).\n\n")
     put("summary.md", "# Summary\n\n" + intro + md_table(header, rows) + "\n")
     import pandas as pd
 

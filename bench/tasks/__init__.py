@@ -27,6 +27,10 @@ for _name in SIMILARITY_SETS:
 _LAZY = {
     "analogy-google": ("bench.tasks.analogy:AnalogyTask", {"dataset": "google-analogy"}),
     "analogy-msr": ("bench.tasks.analogy:AnalogyTask", {"dataset": "msr-analogy"}),
+    # closed vocabulary (the dataset's words) for every model: the like-for-like comparison
+    "analogy-google-closed": ("bench.tasks.analogy:AnalogyTask",
+                              {"dataset": "google-analogy", "candidates": "dataset"}),
+    "analogy-msr-closed": ("bench.tasks.analogy:AnalogyTask", {"dataset": "msr-analogy", "candidates": "dataset"}),
     "wic": ("bench.tasks.wic:WiCTask", {}),
     "scws": ("bench.tasks.scws:SCWSTask", {}),
     "coarsewsd20": ("bench.tasks.coarsewsd:CoarseWSDTask", {}),

@@ -97,8 +97,14 @@ class AnalogyTask(Task):
         "oov": "drop",
         "epsilon": 1e-3,
         "dev_fraction": 0.5,
+        # "vocab": the model's own vocabulary (first restrict_vocab words), the literature's
+        # protocol; models without a vocabulary fall back to the dataset's words, and their
+        # results are marked not comparable. "dataset": every model ranks the dataset's own
+        # words (a closed vocabulary): like-for-like across static and contextual models.
+        "candidates": "vocab",
     }
-    choices = {"method": METHODS, "oov": ("drop", "mean"), "case_insensitive": (True, False)}
+    choices = {"method": METHODS, "oov": ("drop", "mean"), "case_insensitive": (True, False),
+               "candidates": ("vocab", "dataset")}
 
     def __init__(self, **settings: Any) -> None:
         dataset = settings.get("dataset", self.defaults["dataset"])
@@ -128,14 +134,16 @@ class AnalogyTask(Task):
     # -- candidates ---------------------------------------------------------------------
     def candidates(self, embedder: Embedder, questions: list[Question]) -> tuple[list[str], np.ndarray, str]:
         """Candidate words (deduplicated, most frequent spelling first), their vectors, and provenance."""
-        vocab = embedder_vocabulary(embedder)
+        vocab = embedder_vocabulary(embedder) if self.settings["candidates"] == "vocab" else None
         if vocab is not None:
             words = vocab[: int(self.settings["restrict_vocab"])]
             limit = self.settings["restrict_vocab"]
             source = f"model vocabulary, first {len(words)} words (restrict_vocab={limit})"
         else:
             words = sorted({w for q in questions for w in q[:4]})
-            source = "the dataset's words (the model exposes no vocabulary())"
+            source = ("the dataset's words (closed vocabulary, same for every model)"
+                      if self.settings["candidates"] == "dataset"
+                      else "the dataset's words (the model exposes no vocabulary())")
         vecs, oov = embed_alone(embedder, words)
         keep = np.flatnonzero(~oov)
         return [words[i] for i in keep], vecs[keep], source
@@ -253,6 +261,8 @@ class AnalogyTask(Task):
             section_total[q.section] += 1
         protocol = {
             "candidates": source,
+            # a fallback to the dataset's words is not the protocol the other rows ran
+            "comparable": self.settings["candidates"] == "dataset" or "no vocabulary" not in source,
             "n_candidates": n_cand,
             "casing": "upper-cased match, most frequent spelling"
             if self.settings["case_insensitive"]

@@ -171,3 +171,18 @@ def test_msr_sections_and_settings(glove):
     assert r.n <= r.total == 1500 and 0.1 < r.value < 0.9
     with pytest.raises(ValueError, match="method"):
         get_task("analogy-google", method="3cosavg")
+
+
+def test_closed_vocabulary_is_the_same_for_every_model_and_fallbacks_are_flagged(glove):
+    from bench.tasks import get_task
+    from embeddings.random_vectors import RandomEmbedder
+
+    closed = get_task("analogy-msr-closed", limit=300, n_boot=20)
+    g = closed.run(glove).results[0].protocol
+    r = closed.run(RandomEmbedder(dim=8)).results[0].protocol
+    assert g["comparable"] and r["comparable"] and "closed vocabulary" in g["candidates"]
+    questions = closed.questions()
+    n_words = len({w.lower() for q in questions for w in q[:4]})
+    assert g["n_candidates"] <= n_words < 300_000
+    fallback = get_task("analogy-msr", limit=300, n_boot=20).run(RandomEmbedder(dim=8)).results[0]
+    assert fallback.protocol["comparable"] is False
