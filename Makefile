@@ -29,15 +29,19 @@ bench: install
 report: install
 	$(BIN)/ctxbench report results
 
-test: install
+# the test environment adds fastai (reference for one ULMFiT test; not a runtime dependency)
+$(VENV)/.installed-test: $(VENV)/.installed requirements-fastai.txt
+	$(PIPC) --no-deps -r requirements-fastai.txt
+	touch $@
+
+test: install $(VENV)/.installed-test
 	$(BIN)/python -m pytest
 
-test-slow: install
+test-slow: install $(VENV)/.installed-test
 	$(BIN)/python -m pytest -m slow
 
 # fastai is only a test-time reference for the ULMFiT port (see requirements-fastai.txt)
-test-fastai: install
-	$(PIPC) --no-deps -r requirements-fastai.txt
+test-fastai: install $(VENV)/.installed-test
 	$(BIN)/python -m pytest -m fastai
 
 perf: install

@@ -22,6 +22,7 @@ from bench.store import ResultStore
 from bench.suite import EmbedderSpec, Suite, TaskSpec, cell_key
 from bench.tasks import get_task
 from embeddings.base import Embedder
+from embeddings.cached import CachedEmbedder
 from embeddings.progress import progress_bar
 
 logger = logging.getLogger(__name__)
@@ -84,6 +85,8 @@ def run_suite(suite: Suite, store: ResultStore, *,
                     on_cell(rec)
             continue
         load_seconds = round(time.perf_counter() - t0, 3)
+        if not getattr(emb, "stateful", False):
+            emb = CachedEmbedder(emb)  # tasks share inputs (word lists, probe sentences)
         info = {**emb.describe(), "options": emb_spec.options, "load_seconds": load_seconds}
         for task_spec in todo:
             key = cell_key(emb_spec, task_spec)
