@@ -252,7 +252,8 @@ def test_padded_batches_equal_single_sentences(tiny_dirs, which):
         np.testing.assert_allclose(wv.vectors, alone.vectors, atol=1e-5)
 
 
-def test_causal_default_is_one_window_per_pass_and_bitwise_batch_invariant(gpt2):
+def test_one_window_per_pass_is_bitwise_batch_invariant(tiny_dirs):
+    gpt2 = embeddings.load(f"hf:{tiny_dirs['gpt2']}", forward_batch=1)
     assert gpt2.forward_batch == 1
     sents = [s.split() for s in CORPUS[:5]]
     together = gpt2.embed(sents)
