@@ -25,6 +25,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt requirements.lock requirement
 
 bench: install
 	$(BIN)/ctxbench run default --out results
+	$(BIN)/ctxbench tokenization --out results
 
 report: install
 	$(BIN)/ctxbench report results

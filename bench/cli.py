@@ -37,6 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="write tables and plots from a result store")
     rep.add_argument("dir", nargs="?", default="results", help="results directory (default: results/)")
 
+    tok = sub.add_parser("tokenization", help="how each sub-word model cuts each dataset's words")
+    tok.add_argument("--embedders", type=_csv, help="models (default: the default suite's)")
+    tok.add_argument("--out", default="results", help="results directory (default: results/)")
+
     ls = sub.add_parser("list", help="list embedders, tasks and suites")
     ls.add_argument("--offline", action="store_true", help="only embedders that load with no internet")
     return p
@@ -56,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     embeddings.registry.freeze()
     task_registry.freeze()
     try:
-        return {"run": _run, "report": _report, "list": _list}[args.command](args)
+        return {"run": _run, "report": _report, "list": _list, "tokenization": _tokenization}[args.command](args)
     except (KeyError, ValueError, FileNotFoundError, TypeError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f"ctxbench: error: {msg}", file=sys.stderr)
@@ -106,6 +110,16 @@ def _report(args: argparse.Namespace) -> int:
     summary = store.root / "summary.md"
     if summary.exists():
         print(summary.read_text(encoding="utf-8"))
+    return 0
+
+
+def _tokenization(args: argparse.Namespace) -> int:
+    from bench.suite import Suite
+    from bench.tokenization import write_tokenization_report
+
+    names = args.embedders or [e.name for e in Suite.load("default").embedders]
+    files = write_tokenization_report(names, args.out)
+    print(files[0].read_text(encoding="utf-8"))
     return 0
 
 

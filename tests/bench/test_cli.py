@@ -25,3 +25,25 @@ def test_list_and_errors(capsys):
     assert "glove-6b-50d" in text and "simlex999" in text and "default" in text
     assert main(["run", "default", "--tasks", "simlexx", "--out", "/nonexistent/x"]) == 2
     assert "did you mean 'simlex999'" in capsys.readouterr().err
+
+
+def test_tokenization_report_counts_pieces(tmp_path, capsys, monkeypatch):
+    """A fake sub-word model with a known cut: every word of more than 4 letters is 2 pieces."""
+    import bench.tokenization as tk
+    import embeddings
+    from embeddings.random_vectors import RandomEmbedder
+
+    class Cut(RandomEmbedder):
+        def tokenization_stats(self, sents):
+            words = [w for s in sents for w in s]
+            split = [len(w) > 4 for w in words]
+            return {"n_words": len(words), "pieces_per_word": (len(words) + sum(split)) / len(words),
+                    "share_split": sum(split) / len(words), "share_unknown_pieces": 0.0,
+                    "max_pieces_per_word": 2 if any(split) else 1}
+
+    monkeypatch.setattr(tk, "SOURCES", {"toy": lambda: [["a", "river", "bank"], ["muddy"]]})
+    monkeypatch.setattr(embeddings, "load", lambda name, **o: Cut(dim=2) if name == "cut" else RandomEmbedder(dim=2))
+    assert main(["tokenization", "--embedders", "cut,random", "--out", str(tmp_path)]) == 0
+    text = (tmp_path / "tokenization.md").read_text()
+    assert "| cut | other | Cut | toy | 4 | 1.500 | 50.00 | 0.00 | 2 |" in text
+    assert "No sub-word tokenizer: random" in text
