@@ -37,7 +37,7 @@ class RunSummary:
 
 
 def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
 def _failure(key: str, emb: EmbedderSpec, task: TaskSpec, stage: str, exc: BaseException) -> dict[str, Any]:

@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 FAMILIES = ("word2vec", "glove", "elmo", "ulmfit", "gpt", "bert", "other")
 DIRECTIONS = ("none", "left", "bi")
 
-LayerSpec = Union[None, str, int, Sequence[Union[str, int]]]
+LayerSpec = Union[None, str, int, Sequence[str | int]]
 
 
 @dataclass(frozen=True, eq=False)

@@ -52,7 +52,9 @@ def brown_sentences(lowercase: bool = False) -> tuple[tuple[str, ...], ...]:
     return tuple(out)
 
 
-def brown_split(lowercase: bool = False, held_out_every: int = 20) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+def brown_split(
+    lowercase: bool = False, held_out_every: int = 20
+) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
     """A deterministic train / held-out split: every ``held_out_every``-th sentence is held out.
 
     The stand-in models (word2vec-brown, elmo-brown, ulmfit-brown) all use this split, so their

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 import embeddings
-from embeddings.testing import CHECKS, check_embedder
 from embeddings.random_vectors import RandomEmbedder
+from embeddings.testing import CHECKS, check_embedder
 
 #: options that make each offline model small enough for the default test run
 TINY: dict[str, dict] = {

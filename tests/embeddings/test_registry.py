@@ -9,8 +9,8 @@ from importlib.metadata import EntryPoint
 import pytest
 
 import embeddings
-from embeddings.registry import LazyFactory, Registry
 from embeddings.random_vectors import RandomEmbedder
+from embeddings.registry import LazyFactory, Registry
 
 CONTRACT_NAMES = ["glove-6b-50d", "glove-6b-300d", "glove-840b-300d", "word2vec-google-news-300",
                   "word2vec-brown", "minilm-l6", "smollm2-135m", "bert-base-uncased", "bert-large-uncased",
