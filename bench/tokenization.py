@@ -54,6 +54,16 @@ SOURCES: dict[str, Callable[[], Sentences]] = {
 }
 
 
+def _tokenizer_kind(emb: Any) -> str:
+    """'WordPiece', 'BPE (byte-level)', ...: the tokenizer's model, not its wrapper class."""
+    tokenizer = getattr(emb, "tokenizer", None)
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None:
+        return type(tokenizer).__name__ if tokenizer is not None else type(emb).__name__
+    kind = type(backend.model).__name__
+    return f"{kind} (byte-level)" if getattr(emb, "byte_level", False) else kind
+
+
 def tokenization_table(names: Sequence[str], sources: dict[str, Callable[[], Sentences]] | None = None
                        ) -> list[dict[str, Any]]:
     """One row per (model, dataset) for models with ``tokenization_stats``."""
@@ -66,8 +76,7 @@ def tokenization_table(names: Sequence[str], sources: dict[str, Callable[[], Sen
             rows.append({"model": name, "family": emb.family, "dataset": "-", "tokenizer": "none (whole words "
                          "or characters)"})
             continue
-        tokenizer = getattr(emb, "tokenizer", None)
-        tok = type(tokenizer).__name__ if tokenizer is not None else type(emb).__name__
+        tok = _tokenizer_kind(emb)
         for label, sents in data.items():
             if not sents:
                 continue

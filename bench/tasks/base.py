@@ -121,11 +121,12 @@ class Task(ABC):
     ``limit``, ``seed`` and ``n_boot``); an unknown setting raises with a did-you-mean.
     """
 
-    meta: ClassVar[TaskMeta]
-    defaults: ClassVar[dict[str, Any]] = {}
+    # class attributes (parametrised tasks set ``meta`` per instance); never mutated
+    meta: TaskMeta
+    defaults: dict[str, Any] = {}  # noqa: RUF012
     common: ClassVar[dict[str, Any]] = {"limit": None, "seed": 0, "n_boot": 1000}
     #: allowed values of enumerated settings, checked at construction
-    choices: ClassVar[dict[str, tuple[Any, ...]]] = {}
+    choices: dict[str, tuple[Any, ...]] = {}  # noqa: RUF012
 
     def __init__(self, **settings: Any) -> None:
         allowed = {**self.common, **self.defaults}
