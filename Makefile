@@ -10,7 +10,7 @@ PIPC   := $(PIP) install -c constraints.txt
 export CTXBENCH_MIRROR ?= $(abspath ../shared/data)
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install bench report test test-slow test-fastai perf lint typecheck pr lock clean
+.PHONY: install bench reproduce report test test-slow test-fastai perf lint typecheck pr lock clean
 
 install: $(VENV)/.installed
 
@@ -26,6 +26,15 @@ $(VENV)/.installed: pyproject.toml constraints.txt requirements.lock requirement
 bench: install
 	$(BIN)/ctxbench run default --out results
 	$(BIN)/ctxbench tokenization --out results
+
+# re-run the default suite from nothing (fresh cache, fresh store) and compare its tables with
+# the committed ones: every number in results/ must come back identical
+reproduce: install
+	rm -rf /tmp/ctxbench-reproduce && mkdir -p /tmp/ctxbench-reproduce
+	CTXBENCH_CACHE=/tmp/ctxbench-reproduce/cache $(BIN)/ctxbench --no-progress run default --out /tmp/ctxbench-reproduce/results
+	for f in summary.md layers.md headline.md results.csv models.md; do \
+	  diff -q results/$$f /tmp/ctxbench-reproduce/results/$$f || exit 1; done
+	@echo "results/ reproduced exactly"
 
 report: install
 	$(BIN)/ctxbench report results

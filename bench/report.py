@@ -156,7 +156,7 @@ def write_report(store: ResultStore, out_dir: str | Path | None = None) -> list[
     df = store.to_dataframe()
     if not df.empty:
         keep = [c for c in ("task", "embedder", "family", "layer", "metric", "value", "ci_low", "ci_high",
-                            "n", "total", "checkpoint", "seconds") if c in df.columns]
+                            "n", "total", "checkpoint") if c in df.columns]
         with atomic_path(out / "results.csv") as tmp:
             df[keep].to_csv(tmp, index=False)
         written.append(out / "results.csv")
@@ -193,11 +193,11 @@ def _models(cells: list[dict[str, Any]]) -> str:
         seen.setdefault(c["embedder"], c.get("embedder_info") or {})
     rows = [[n, i.get("family", ""), i.get("direction", ""), str(len(i.get("layers", []))),
              "/".join(map(str, sorted(set(i.get("layer_dims", []))))), i.get("checkpoint", ""),
-             i.get("fingerprint", ""), _fmt(i.get("load_seconds"), 1)] for n, i in seen.items()]
+             i.get("fingerprint", "")] for n, i in seen.items()]
     return ("# Models\n\nEvery row of every table names one of these. Rows marked stand-in are not "
             "the published checkpoint of their family: they are what runs offline.\n\n"
-            + md_table(["model", "family", "direction", "layers", "widths", "checkpoint", "fingerprint",
-                        "load s"], rows) + "\n")
+            + md_table(["model", "family", "direction", "layers", "widths", "checkpoint", "fingerprint"], rows)
+            + "\n\nLoad and run times are in cells.jsonl (they vary between machines; the tables do not).\n")
 
 
 def _datasets(cells: list[dict[str, Any]]) -> str:
