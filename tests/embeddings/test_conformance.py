@@ -36,7 +36,7 @@ def _params():
         yield pytest.param(name, marks=marks, id=name)
 
 
-@pytest.mark.parametrize("name", _params())
+@pytest.mark.parametrize("name", list(_params()))
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
 def test_offline_adapter_conforms(name, check):
     check(_load(name))
