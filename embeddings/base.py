@@ -226,6 +226,7 @@ class Embedder(ABC):
         if select == "mean":
             vecs = self._layer_mean(vecs)
         else:
+            assert not isinstance(select, str)
             vecs = vecs[:, select, :]
         if not np.isfinite(vecs).all():  # the contract says finite; say so loudly, then zero them
             logger.warning("%s produced non-finite values for %r; set to 0", self.name, words[:5])

@@ -85,9 +85,10 @@ class Entry:
                     f"'{self.name}' needs module {module!r}, which failed to import: {e}. "
                     f"Install the project with its dependencies (make install)."
                 ) from e
+            target: Any = obj
             for part in attr.split("."):
-                obj = getattr(obj, part)
-            self.target = obj
+                target = getattr(target, part)
+            self.target = target
         return self.target  # type: ignore[return-value]
 
 

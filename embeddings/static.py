@@ -54,6 +54,11 @@ class StaticEmbedder(Embedder):
     direction = "none"
     layers = ["emb"]
     batch_size = 4096
+    #: set by loaders: memory-mapped vectors? (how they are held, not part of the identity)
+    mmapped: bool = False
+    #: set by loaders of published/trained checkpoints
+    verified: bool | None = None
+    training_info: dict[str, Any] | None = None
 
     def __init__(self, kv: KeyedVectors, *, name: str, family: str, lowercase: bool = False,
                  checkpoint: str | None = None, weights_id: str | None = None,

@@ -303,10 +303,10 @@ def _read_text(
     pending: list[bytes] = []
     if dim is None:  # GloVe: the most common field count among the first lines
         counts: dict[int, int] = {}
-        for raw in f:
-            pending.append(raw)
-            if raw.strip():
-                k = _trailing_numbers(raw.rstrip(b"\r\n").rstrip(b" ").split(b" "))
+        for head_line in f:
+            pending.append(head_line)
+            if head_line.strip():
+                k = _trailing_numbers(head_line.rstrip(b"\r\n").rstrip(b" ").split(b" "))
                 counts[k] = counts.get(k, 0) + 1
             if len(pending) >= 100:
                 break
@@ -323,7 +323,7 @@ def _read_text(
         yield from f
 
     it = iter(lines())
-    raw = next(it, None)
+    raw: bytes | None = next(it, None)
     while raw is not None:
         nxt = next(it, None)
         lineno += 1

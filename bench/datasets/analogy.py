@@ -62,7 +62,7 @@ def read_questions_words(path: str | Path) -> list[Question]:
             words = line.split()
             if len(words) != 4:
                 raise DatasetFormatError(path, lineno, f"expected 4 words, got {len(words)}: {line[:60]!r}")
-            out.append(Question(*words, section=section))
+            out.append(Question(words[0], words[1], words[2], words[3], section=section))
     if not out:
         raise DatasetFormatError(path, 0, "no questions found")
     return out

@@ -233,8 +233,8 @@ def _extract_member(archive: Path, member: str, out: Path) -> None:
             shutil.copyfileobj(src, dst)
         return
     with tarfile.open(archive) as tf:
-        src = tf.extractfile(member)
-        if src is None:
+        member_file = tf.extractfile(member)
+        if member_file is None:
             raise FileNotFoundError(f"{member} is not a file in {archive}")
-        with src, open(out, "wb") as dst:
-            shutil.copyfileobj(src, dst)
+        with member_file, open(out, "wb") as dst:
+            shutil.copyfileobj(member_file, dst)

@@ -194,14 +194,14 @@ class AnalogyTask(Task):
         canon_of = np.array([canon[self.key(w)] for w in cand_words], dtype=np.int64)
         answer_arr = np.array(answers, dtype=np.int64)  # -1 (unanswerable) never matches
         correct = {m: np.zeros((len(embedder.layers), n), bool) for m in METHODS}
-        for k in range(len(embedder.layers)):
-            units = _unit(cand_vecs[:, k, :].astype(np.float32))
-            mean = _unit(cand_vecs[:, k, :].mean(axis=0, dtype=np.float64).astype(np.float32))
+        for layer_i in range(len(embedder.layers)):
+            units = _unit(cand_vecs[:, layer_i, :].astype(np.float32))
+            mean = _unit(cand_vecs[:, layer_i, :].mean(axis=0, dtype=np.float64).astype(np.float32))
             query = np.stack([units[ci] if ci != MEAN else mean for ci in order])
             best = self._argmax(query, units, np.array(rows, dtype=np.int64), exclude)
             for m in METHODS:  # right when the answer's key is d's (any spelling of it)
                 found = best[m] >= 0
-                correct[m][k] = found & (canon_of[np.where(found, best[m], 0)] == answer_arr)
+                correct[m][layer_i] = found & (canon_of[np.where(found, best[m], 0)] == answer_arr)
 
         results = self._results(embedder, questions, scored, correct, total, source, len(cand_words))
         return TaskOutput(
@@ -256,7 +256,7 @@ class AnalogyTask(Task):
         seed, n_boot = self.settings["seed"], self.settings["n_boot"]
         sections = [questions[qi].section for qi in scored]
         all_sections = list(dict.fromkeys(q.section for q in questions))
-        section_total = defaultdict(int)
+        section_total: defaultdict[str, int] = defaultdict(int)
         for q in questions:
             section_total[q.section] += 1
         protocol = {

@@ -108,7 +108,7 @@ class GeometryTask(Task):
         }
         all_occ = [(si, pi) for si, ws in enumerate(words) for pi, w in enumerate(ws) if w is not None]
         rng = np.random.default_rng(self.settings["seed"])
-        pairs = []
+        pairs: list[tuple[tuple[int, int], tuple[int, int]]] = []
         for _ in range(20 * self.settings["n_pairs"]):
             if len(pairs) >= self.settings["n_pairs"]:
                 break
@@ -127,7 +127,7 @@ class GeometryTask(Task):
             for si, wv in zip(chunk, out, strict=True):
                 v = wv.vectors  # (n_words, L, dim)
                 alive = np.array([w is not None for w in words[si]]) & np.any(v.reshape(len(v), -1), axis=1)
-                for pi in np.flatnonzero(alive):
+                for pi in map(int, np.flatnonzero(alive)):
                     if (si, pi) in needed:
                         store[(si, int(pi))] = normalize(v[pi].astype(np.float64)).astype(np.float32)
                 if alive.sum() >= 2:
