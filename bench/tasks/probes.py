@@ -207,7 +207,7 @@ class PolysemyProbeTask(_ProbeTask):
         "target's in-context vector among the sentences of the same word (separation in extra)",
         metric="accuracy",
         datasets=(),
-        license="CC BY 4.0 (ctxbench authored text)",
+        license="Apache-2.0 (ctxbench authored text, see bench/probes/README.md)",
         citation=_CITATION,
     )
 
@@ -257,7 +257,7 @@ class DirectionProbeTask(_ProbeTask):
         "difference (in extra)",
         metric="accuracy",
         datasets=(),
-        license="CC BY 4.0 (ctxbench authored text)",
+        license="Apache-2.0 (ctxbench authored text, see bench/probes/README.md)",
         citation=_CITATION,
     )
 

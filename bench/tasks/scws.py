@@ -26,48 +26,12 @@ import numpy as np
 
 from bench.datasets.scws import load_scws
 from bench.stats import bootstrap_ci, spearman
-from bench.tasks.base import ItemScores, Selection, Task, TaskMeta, TaskOutput, stable_fraction
+from bench.tasks.base import Task, TaskMeta, TaskOutput
 from bench.tasks.context_vectors import crop, row_cosine, sample, target_vectors
+from bench.tasks.similarity import select_by_dev_half
 from embeddings.base import Embedder
 
-__all__ = ["SCWSTask", "select_by_dev_half"]
-
-
-def select_by_dev_half(
-    task: Task,
-    embedder: Embedder,
-    ids: list[str],
-    scores: np.ndarray,
-    gold: np.ndarray,
-    dev_fraction: float = 0.5,
-) -> Selection:
-    """Pick the layer with the best Spearman on a hash-chosen dev part; score it on the rest.
-
-    ``scores`` is (n_items, n_layers); the split depends only on the item ids and task name.
-    """
-    dev = np.array([stable_fraction(x, task.name) < dev_fraction for x in ids])
-    if len(embedder.layers) == 1 or dev.sum() < 3:
-        best, criterion = 0, "only layer" if len(embedder.layers) == 1 else "first layer (dev too small)"
-    else:
-        dev_scores = [spearman(scores[dev, k], gold[dev]) for k in range(scores.shape[1])]
-        best = int(np.nanargmax(dev_scores))
-        criterion = "best Spearman on the dev half of the items (hash split)"
-    test = ~dev
-    pred = scores[test, best]
-    ci = bootstrap_ci(spearman, pred, gold[test], n_boot=task.settings["n_boot"], seed=task.settings["seed"])
-    items = ItemScores(
-        tuple(np.array(ids)[test]), tuple(map(float, pred)), tuple(map(float, gold[test])), "spearman"
-    )
-    return Selection(
-        embedder.layers[best],
-        criterion,
-        spearman(pred, gold[test]),
-        ci[0],
-        ci[1],
-        int(test.sum()),
-        "test half of the items",
-        items,
-    )
+__all__ = ["SCWSTask"]
 
 
 class SCWSTask(Task):

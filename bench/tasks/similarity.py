@@ -32,6 +32,7 @@ from bench.datasets import get_dataset
 from bench.datasets.similarity import Pair, load_pairs
 from bench.stats import bootstrap_ci, spearman
 from bench.tasks.base import ItemScores, Selection, Task, TaskMeta, TaskOutput, stable_fraction
+from bench.tasks.context_vectors import row_cosine
 from embeddings.base import Embedder
 
 logger = logging.getLogger(__name__)
@@ -46,13 +47,35 @@ def embed_words_alone(embedder: Embedder, words: list[str]) -> tuple[dict[str, n
     return vecs, oov
 
 
-def row_cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Cosine of matching rows of (n, d) arrays; 0 where a row is all zeros."""
-    na = np.linalg.norm(a, axis=-1)
-    nb = np.linalg.norm(b, axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cos = (a * b).sum(-1) / (na * nb)
-    return np.where((na > 0) & (nb > 0), cos, 0.0)
+def select_by_dev_half(
+    task: Task,
+    embedder: Embedder,
+    ids: list[str],
+    scores: np.ndarray,
+    gold: np.ndarray,
+    dev_fraction: float = 0.5,
+    *,
+    unit: str = "items",
+) -> Selection:
+    """Pick the layer with the best Spearman on a hash-chosen dev part; score it on the rest.
+
+    ``scores`` is (n_items, n_layers); the split depends only on the item ids and task name,
+    so it is the same for every model. ``unit`` names the items in the criterion text.
+    """
+    dev = np.array([stable_fraction(x, task.name) < dev_fraction for x in ids])
+    if len(embedder.layers) == 1 or dev.sum() < 3:
+        best, criterion = 0, "only layer" if len(embedder.layers) == 1 else "first layer (dev too small)"
+    else:
+        dev_scores = [spearman(scores[dev, k], gold[dev]) for k in range(scores.shape[1])]
+        best = int(np.nanargmax(dev_scores))
+        criterion = f"best Spearman on the dev half of the {unit} (hash split)"
+    test = ~dev
+    pred = scores[test, best]
+    ci = bootstrap_ci(spearman, pred, gold[test], n_boot=task.settings["n_boot"], seed=task.settings["seed"])
+    items = ItemScores(tuple(np.array(ids)[test]), tuple(map(float, pred)), tuple(map(float, gold[test])),
+                       "spearman")
+    return Selection(embedder.layers[best], criterion, spearman(pred, gold[test]), ci[0], ci[1],
+                     int(test.sum()), f"test half of the {unit}", items)
 
 
 class SimilarityTask(Task):
@@ -104,22 +127,6 @@ class SimilarityTask(Task):
                                        extra={"oov_pairs": total - len(keep) if self.settings["oov"] == "drop"
                                               else sum(1 for a_, b_, _ in pairs
                                                        if a_ in oov_words or b_ in oov_words)}))
-        return TaskOutput(results, self._select(embedder, pairs, keep, cos, gold))
-
-    def _select(self, embedder: Embedder, pairs: list[Pair], keep: list[int], cos: np.ndarray,
-                gold: np.ndarray) -> Selection:
         ids = [f"{pairs[i][0]}|{pairs[i][1]}" for i in keep]
-        dev = np.array([stable_fraction(x, self.name) < self.settings["dev_fraction"] for x in ids])
-        if len(embedder.layers) == 1 or dev.sum() < 3:
-            best, criterion = 0, "only layer" if len(embedder.layers) == 1 else "first layer (dev too small)"
-        else:
-            dev_scores = [spearman(cos[dev, k], gold[dev]) for k in range(cos.shape[1])]
-            best = int(np.nanargmax(dev_scores))
-            criterion = "best Spearman on the dev half of the pairs (hash split)"
-        test = ~dev
-        pred = cos[test, best]
-        ci = bootstrap_ci(spearman, pred, gold[test], n_boot=self.settings["n_boot"], seed=self.settings["seed"])
-        items = ItemScores(tuple(np.array(ids)[test]), tuple(map(float, pred)), tuple(map(float, gold[test])),
-                           "spearman")
-        return Selection(embedder.layers[best], criterion, spearman(pred, gold[test]), ci[0], ci[1],
-                         int(test.sum()), "test half of the pairs", items)
+        return TaskOutput(results, select_by_dev_half(self, embedder, ids, cos, gold,
+                                                      self.settings["dev_fraction"], unit="pairs"))

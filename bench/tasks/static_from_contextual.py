@@ -33,8 +33,7 @@ from bench.datasets.similarity import load_pairs
 from bench.stats import bootstrap_ci, spearman
 from bench.tasks.base import Task, TaskMeta, TaskOutput, stable_fraction
 from bench.tasks.context_vectors import crop, iter_target_vectors, row_cosine
-from bench.tasks.scws import select_by_dev_half
-from bench.tasks.similarity import embed_words_alone
+from bench.tasks.similarity import embed_words_alone, select_by_dev_half
 from embeddings.base import Embedder
 
 __all__ = ["StaticFromContextualTask", "find_contexts", "aggregate_vectors"]
