@@ -24,8 +24,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from bench.atomic import atomic_path, write_text_atomic
 from bench.store import ResultStore
+from embeddings.support.files import atomic_path, write_text_atomic
 
 logger = logging.getLogger(__name__)
 

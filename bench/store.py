@@ -26,8 +26,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from bench.atomic import atomic_path
 from bench.result import TaskResult
+from embeddings.support.files import atomic_path
 
 logger = logging.getLogger(__name__)
 

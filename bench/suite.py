@@ -95,7 +95,7 @@ class Suite:
         if not path.exists():
             candidate = SUITES_DIR / f"{name_or_path}.yaml"
             if not candidate.exists():
-                from embeddings.registry import suggest
+                from embeddings.registries import suggest
 
                 names = sorted(p.stem for p in SUITES_DIR.glob("*.yaml"))
                 raise FileNotFoundError(f"no suite file {str(name_or_path)!r}; "

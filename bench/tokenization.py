@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import embeddings
-from bench.atomic import atomic_path, write_text_atomic
+from embeddings.support.files import atomic_path, write_text_atomic
 
 logger = logging.getLogger(__name__)
 

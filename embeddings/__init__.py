@@ -14,7 +14,7 @@ from typing import Any
 
 from embeddings.base import Embedder, WordVectors
 from embeddings.catalog import register_builtins
-from embeddings.registry import Registry
+from embeddings.registries import Registry
 
 __all__ = ["Embedder", "WordVectors", "available", "load", "registry"]
 

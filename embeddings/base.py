@@ -255,7 +255,7 @@ class Embedder(ABC):
             elif isinstance(item, str) and item in self.layers:
                 idx.append(self.layers.index(item))
             else:
-                from embeddings.registry import suggest
+                from embeddings.registries import suggest
 
                 raise ValueError(
                     f"unknown layer {item!r} for {self.name}; {suggest(str(item), self.layers)}"

@@ -6,7 +6,7 @@ PyPI package, or a stand-in the project trains itself), and what checkpoint it i
 
 from __future__ import annotations
 
-from embeddings.registry import LazyFactory, Registry
+from embeddings.registries import LazyFactory, Registry
 
 
 def register_builtins(reg: Registry) -> None:

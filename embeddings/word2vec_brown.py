@@ -146,14 +146,14 @@ def train(cfg: dict[str, Any], out_file: Path) -> dict[str, Any]:
 
 
 def model_dir(**options: Any) -> Path:
-    from bench.paths import cache_root
+    from embeddings.support.paths import cache_root
 
     return cache_root() / "models" / f"word2vec-brown-{config_hash(training_config(**options))}"
 
 
 def ensure_trained(**options: Any) -> Path:
     """The directory holding ``vectors.bin`` and ``training.json``, training on first use."""
-    from bench.atomic import atomic_path
+    from embeddings.support.files import atomic_path
 
     cfg = training_config(**options)
     target = model_dir(**options)

@@ -33,10 +33,10 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.atomic import atomic_path
-from bench.paths import cache_root, mirror_root
 from embeddings.progress import progress_bar
-from embeddings.registry import suggest
+from embeddings.registries import suggest
+from embeddings.support.files import atomic_path, sha256_file
+from embeddings.support.paths import cache_root, mirror_root
 
 logger = logging.getLogger(__name__)
 
@@ -125,20 +125,12 @@ def dataset_names() -> list[str]:
 _verified: dict[Path, str] = {}
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _verify(path: Path, expected: str, what: str) -> None:
     stat = path.stat()
     key = path.resolve()
     got = _verified.get(key)
     if got is None or got.split("@")[1] != f"{stat.st_size}:{stat.st_mtime_ns}":
-        got = sha256_of(path) + f"@{stat.st_size}:{stat.st_mtime_ns}"
+        got = sha256_file(path) + f"@{stat.st_size}:{stat.st_mtime_ns}"
         _verified[key] = got
     digest = got.split("@")[0]
     if digest != expected:

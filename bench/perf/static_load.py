@@ -45,7 +45,7 @@ MODES = [
 
 def synthesise(path: Path, rows: int, dim: int, seed: int = 0) -> Path:
     """A word2vec binary file with fixed-width words (fast to write with a structured array)."""
-    from bench.atomic import atomic_path
+    from embeddings.support.files import atomic_path
 
     if path.is_file():
         return path
@@ -106,8 +106,8 @@ def main(argv: list[str]) -> None:
 
     import shutil
 
-    from bench.paths import cache_dir
     from embeddings.static_formats import converted_dir
+    from embeddings.support.paths import cache_dir
 
     root = cache_dir("perf")
     path = root / f"synthetic-{args.rows}x{args.dim}.bin"

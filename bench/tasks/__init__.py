@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench.tasks.base import ItemScores, Selection, Task, TaskMeta, TaskOutput
-from embeddings.registry import LazyFactory, Registry
+from embeddings.registries import LazyFactory, Registry
 
 __all__ = ["ItemScores", "Selection", "Task", "TaskMeta", "TaskOutput", "get_task", "registry", "task_names"]
 

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from bench.result import TaskResult, library_versions
 from embeddings.base import Embedder
-from embeddings.registry import suggest
+from embeddings.registries import suggest
 
 KINDS = ("similarity", "analogy", "context", "geometry", "classification")
 

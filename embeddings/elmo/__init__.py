@@ -22,8 +22,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from embeddings.elmo.adapter import ElmoEmbedder, build_bilm, file_sha256, find_weights
+from embeddings.elmo.adapter import ElmoEmbedder, build_bilm, find_weights
 from embeddings.elmo.mix import scalar_mix
+from embeddings.support.files import sha256_file
 
 __all__ = ["ElmoEmbedder", "load_elmo", "load_elmo_brown", "load_published", "scalar_mix"]
 
@@ -51,7 +52,7 @@ def load_elmo(options: str | Path, weights: str | Path | None = None, *, name: s
     model = build_bilm(options, weights)
     config = {"name": name, "options": str(options), "weights": str(weights)} if name == "elmo" else None
     return ElmoEmbedder(model, name=name, checkpoint=checkpoint or f"ELMo from {weights}",
-                        config=config, weights_id="sha256:" + file_sha256(weights), **opts)
+                        config=config, weights_id="sha256:" + sha256_file(weights), **opts)
 
 
 def load_published(checkpoint: str, **opts: Any) -> ElmoEmbedder:

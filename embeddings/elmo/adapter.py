@@ -48,14 +48,6 @@ from embeddings.elmo.hdf5_format import load_weights
 logger = logging.getLogger(__name__)
 
 
-def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
-
-
 def find_weights(options: str | Path) -> Path:
     """The weights file next to ``options``: the one .hdf5/.h5 there that holds a biLM.
 

@@ -56,13 +56,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from bench.atomic import atomic_path
-from bench.paths import cache_dir
-from embeddings.elmo.adapter import ElmoEmbedder, build_bilm, file_sha256
+from embeddings.elmo.adapter import ElmoEmbedder, build_bilm
 from embeddings.elmo.bilm import BiLM, ElmoOptions
 from embeddings.elmo.chars import BOS, EOS, batch_char_ids
 from embeddings.elmo.hdf5_format import save_weights
 from embeddings.progress import progress_bar
+from embeddings.support.files import atomic_path, sha256_file
+from embeddings.support.paths import cache_dir
 
 logger = logging.getLogger(__name__)
 
@@ -337,7 +337,7 @@ def save(folder: Path, model: BiLM, softmax: nn.Linear, vocab: list[str], meta: 
         (tmp / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
         tensors = {"weight": softmax.weight.detach().contiguous(), "bias": softmax.bias.detach().contiguous()}
         save_file(tensors, str(tmp / "softmax.safetensors"))
-        meta = {**meta, "weights_sha256": file_sha256(tmp / "weights.hdf5")}
+        meta = {**meta, "weights_sha256": sha256_file(tmp / "weights.hdf5")}
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True), encoding="utf-8")
 
 

@@ -28,11 +28,11 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.atomic import atomic_path, write_text_atomic
-from bench.paths import cache_dir, mirror_root
 from embeddings.elmo.adapter import ElmoEmbedder, build_bilm
 from embeddings.progress import progress_bar
-from embeddings.registry import suggest
+from embeddings.registries import suggest
+from embeddings.support.files import atomic_path, write_text_atomic
+from embeddings.support.paths import cache_dir, mirror_root
 
 logger = logging.getLogger(__name__)
 

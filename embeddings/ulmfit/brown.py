@@ -35,7 +35,7 @@ from typing import Any
 
 import torch
 
-from bench.paths import cache_dir
+from embeddings.support.paths import cache_dir
 from embeddings.ulmfit.checkpoint import FORMAT_VERSION, LoadedLM, load_own, save_checkpoint
 from embeddings.ulmfit.embedder import UlmfitEmbedder
 from embeddings.ulmfit.model import AWDLSTM, AWDConfig

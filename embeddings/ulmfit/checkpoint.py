@@ -40,7 +40,7 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
-from bench.atomic import atomic_path
+from embeddings.support.files import atomic_path
 from embeddings.ulmfit.model import AWDLSTM, AWDConfig
 from embeddings.ulmfit.vocab import Vocab, read_itos_pickle, read_vocab_json, write_vocab_json
 

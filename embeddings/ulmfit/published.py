@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.atomic import atomic_path
-from bench.datasets.registry import download_url, sha256_of
-from bench.paths import cache_dir
+from bench.datasets.registry import download_url
+from embeddings.support.files import atomic_path, sha256_file
+from embeddings.support.paths import cache_dir
 from embeddings.ulmfit.checkpoint import load_checkpoint
 from embeddings.ulmfit.embedder import UlmfitEmbedder
 
@@ -47,7 +47,7 @@ def fetch_published(checkpoint: str, direction: str = "fwd", *, url: str | None 
     recorded sha256 (and a pinned one, when the project has it).
     """
     if checkpoint not in PUBLISHED:
-        from embeddings.registry import suggest
+        from embeddings.registries import suggest
 
         raise KeyError(f"unknown ULMFiT checkpoint {checkpoint!r}; {suggest(checkpoint, PUBLISHED)}"
                        f"known: {sorted(PUBLISHED)}")
@@ -65,7 +65,7 @@ def fetch_published(checkpoint: str, direction: str = "fwd", *, url: str | None 
             record = None  # another source: start over
     if record is None or not archive.is_file():
         download_url(url, archive)
-        record = {"url": url, "sha256": sha256_of(archive), "bytes": archive.stat().st_size,
+        record = {"url": url, "sha256": sha256_file(archive), "bytes": archive.stat().st_size,
                   "downloaded": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         with atomic_path(record_path) as tmp:
             tmp.write_text(json.dumps(record, indent=2), encoding="utf-8")
@@ -76,7 +76,7 @@ def fetch_published(checkpoint: str, direction: str = "fwd", *, url: str | None 
 
             shutil.rmtree(extracted)
     else:
-        got = sha256_of(archive)
+        got = sha256_file(archive)
         if got != record["sha256"]:
             raise PublishedChecksumError(
                 f"{archive} has sha256 {got}, but {record['sha256']} was recorded at its first download "

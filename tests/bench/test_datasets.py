@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from bench.datasets import ChecksumMismatch, DataFile, DataUnavailable, dataset_names, fetch, get_dataset
-from bench.datasets.registry import fetch_file, sha256_of
+from bench.datasets.registry import fetch_file
 from bench.datasets.similarity import PairFormat, read_pairs
 from bench.validation import DatasetFormatError
+from embeddings.support.files import sha256_file
 
 
 def test_every_registered_file_in_the_mirror_matches_its_pin(mirror):
@@ -23,7 +24,7 @@ def test_every_registered_file_in_the_mirror_matches_its_pin(mirror):
         for key, df in get_dataset(name).files.items():
             path = mirror / df.path
             if path.is_file():
-                assert sha256_of(path) == df.sha256, f"{name}/{key}: {df.path}"
+                assert sha256_file(path) == df.sha256, f"{name}/{key}: {df.path}"
                 checked += 1
     assert checked >= 5
 

@@ -10,11 +10,11 @@ import pytest
 import embeddings
 from bench.datasets import fetch, get_dataset
 from bench.datasets.similarity import PAIR_FORMATS, load_pairs
-from bench.paths import mirror_root
 from bench.tasks import (
     SIMILARITY_SETS,  # type: ignore[attr-defined]
     get_task,
 )
+from embeddings.support.paths import mirror_root
 
 #: pair counts of the published sets (papers / READMEs); verb143 has 144 pairs as distributed
 EXPECTED_PAIRS = {

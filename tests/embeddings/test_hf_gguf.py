@@ -14,7 +14,8 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, GPT2LMHeadModel
 
 import embeddings
 from embeddings.hf import SMOLLM2_LABEL, HFEmbedder
-from embeddings.hf_gguf import WEIGHTS, converted_dir, file_sha256, package_file, save_converted
+from embeddings.hf.gguf import WEIGHTS, converted_dir, package_file, save_converted
+from embeddings.support.files import sha256_file
 
 
 @pytest.fixture(autouse=True)
@@ -65,7 +66,7 @@ def test_converted_dir_converts_once_and_reuses(tiny_lm, tmp_path, monkeypatch):
         return tiny_lm
 
     first = converted_dir(fake, "tiny", loader=loader)
-    assert first.name == f"tiny-{file_sha256(fake)[:12]}" and first.parent == tmp_path / "cache" / "models"
+    assert first.name == f"tiny-{sha256_file(fake)[:12]}" and first.parent == tmp_path / "cache" / "models"
     assert (first / WEIGHTS).is_file() and calls == [fake]
     assert converted_dir(fake, "tiny", loader=loader) == first and len(calls) == 1, "second call reuses"
     fake.write_bytes(b"other bytes")  # a different file gets its own directory

@@ -7,7 +7,7 @@ import torch
 from hf_tiny import build_tiny_bert, build_tiny_gpt2
 
 import embeddings
-from embeddings.hf_tokenization import STAT_KEYS, tokenization_stats
+from embeddings.hf.tokenization import STAT_KEYS, tokenization_stats
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from embeddings.hf_windows import assign_windows, plan_windows
+from embeddings.hf.windows import assign_windows, plan_windows
 
 
 def test_short_input_is_one_window():

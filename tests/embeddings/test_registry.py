@@ -10,7 +10,7 @@ import pytest
 
 import embeddings
 from embeddings.random_vectors import RandomEmbedder
-from embeddings.registry import LazyFactory, Registry
+from embeddings.registries import LazyFactory, Registry
 
 CONTRACT_NAMES = ["glove-6b-50d", "glove-6b-300d", "glove-840b-300d", "word2vec-google-news-300",
                   "word2vec-brown", "minilm-l6", "smollm2-135m", "bert-base-uncased", "bert-large-uncased",
@@ -59,8 +59,8 @@ def test_entry_points_are_loaded_lazily(monkeypatch):
     reg = Registry("embedder", entry_point_group="ctxbench.embedders")
     ep = EntryPoint(name="plugin-random", value="embeddings.random_vectors:RandomEmbedder",
                     group="ctxbench.embedders")
-    # embeddings.registry is the Registry instance; the module lives in sys.modules
-    module = sys.modules["embeddings.registry"]
+    # the module that defines Registry (embeddings.registry is the instance)
+    module = sys.modules["embeddings.registries"]
     monkeypatch.setattr(module, "entry_points", lambda group: [ep] if group == ep.group else [])
     assert "plugin-random" in reg.names()
     emb = reg.get("plugin-random")(dim=3)

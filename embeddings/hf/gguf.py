@@ -13,7 +13,6 @@ GGUF file gets a new directory and an interrupted conversion leaves nothing behi
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import logging
@@ -22,22 +21,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.atomic import atomic_path
-from bench.paths import cache_dir
+from embeddings.support.files import atomic_path, sha256_file
+from embeddings.support.paths import cache_dir
 
 logger = logging.getLogger(__name__)
 
 WEIGHTS = "model.safetensors"
 SOURCE_NOTE = "ctxbench-source.json"
-
-
-def file_sha256(path: str | Path, chunk: int = 1 << 22) -> str:
-    """Hex sha256 of a file, read in 4 MiB chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def package_file(package: str, pattern: str) -> Path:
@@ -116,14 +106,14 @@ def converted_dir(
     loader : reads the GGUF into (model, tokenizer); replaceable for tests
     """
     gguf_path = Path(gguf_path)
-    digest = sha256 or file_sha256(gguf_path)
+    digest = sha256 or sha256_file(gguf_path)
     target = cache_dir("models") / f"{name}-{digest[:12]}"
     if (target / WEIGHTS).is_file() and (target / "config.json").is_file():
         return target
     logger.info("converting %s into %s (dequantising, once)", gguf_path.name, target)
     t0 = time.perf_counter()
     model, tokenizer = loader(gguf_path)
-    note = {"gguf_file": gguf_path.name, "gguf_sha256": digest, "converted_by": "ctxbench embeddings.hf_gguf"}
+    note = {"gguf_file": gguf_path.name, "gguf_sha256": digest, "converted_by": "ctxbench embeddings.hf.gguf"}
     with atomic_path(target) as tmp:
         save_converted(model, tokenizer, tmp, note=note)
     logger.info("converted %s in %.1f s", gguf_path.name, time.perf_counter() - t0)

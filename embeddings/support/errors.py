@@ -1,0 +1,37 @@
+"""The error classes of the adapters' support code (one base class for the CLI to catch).
+
+Every error ctxbench raises on purpose derives from :class:`CtxbenchError`, so the command
+line can print a one-line message for these and let anything else (a bug) show its
+traceback.
+
+>>> print(CacheNotWritable("/ro/cache", PermissionError("read-only file system")))  # doctest: +ELLIPSIS
+cannot write to the cache directory /ro/cache (read-only file system); set CTXBENCH_CACHE to ...
+"""
+
+from __future__ import annotations
+
+import os
+
+
+class CtxbenchError(Exception):
+    """Base class of the errors ctxbench raises deliberately (bad input, missing data, ...)."""
+
+
+class CacheNotWritable(CtxbenchError, OSError):
+    """The cache directory cannot be created or written (read-only, full, no permission)."""
+
+    def __init__(self, path: str | os.PathLike[str], cause: BaseException) -> None:
+        self.path = str(path)
+        reason = getattr(cause, "strerror", None) or str(cause) or type(cause).__name__
+        super().__init__(
+            f"cannot write to the cache directory {self.path} ({reason}); "
+            "set CTXBENCH_CACHE to a writable directory with free space"
+        )
+
+
+class DownloadError(CtxbenchError, OSError):
+    """A file could not be fetched (offline, HTTP error, timeout) after the retries."""
+
+
+class ChecksumMismatch(CtxbenchError, ValueError):
+    """A file's sha256 differs from the pinned one; the file is refused."""
