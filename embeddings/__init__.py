@@ -16,7 +16,7 @@ from embeddings.base import Embedder, WordVectors
 from embeddings.catalog import register_builtins
 from embeddings.registries import Registry
 
-__all__ = ["Embedder", "WordVectors", "available", "load", "registry"]
+__all__ = ["Embedder", "WordVectors", "available", "identity", "load", "registry"]
 
 #: The embedder registry: ``@embeddings.registry.register("name")`` adds a factory.
 registry = Registry("embedder", entry_point_group="ctxbench.embedders")
@@ -45,4 +45,14 @@ def available(*, offline: bool | None = None) -> list[str]:
     names = registry.names()
     if offline is None:
         return names
-    return [n for n in names if registry.entry(n).offline == offline]
+    return [n for n in names if registry.entry(n).info().offline == offline]
+
+
+def identity(name: str, **options: Any) -> str | None:
+    """A string naming what ``load(name, **options)`` would build, WITHOUT building it.
+
+    Packaged checkpoints name their package and pinned checksums; recipes that train a model
+    name the recipe (corpus, settings, seed, code version). ``None`` when only loading the
+    model can tell (a directory or file given by path): use ``load(...).fingerprint()``.
+    """
+    return registry.entry(name).identity(options)

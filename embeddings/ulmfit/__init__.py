@@ -10,13 +10,13 @@ tokenization conventions applied inside. Modules, one idea each:
 - :mod:`~embeddings.ulmfit.tokens`: fastai's case markers, ``xxbos``, ``xxunk``, alignment;
 - :mod:`~embeddings.ulmfit.checkpoint`: the two checkpoint layouts;
 - :mod:`~embeddings.ulmfit.embedder`: the :class:`~embeddings.base.Embedder` adapter;
-- :mod:`~embeddings.ulmfit.training`: LM batching, perplexity, the training loop;
-- :mod:`~embeddings.ulmfit.brown`: the ``ulmfit-brown`` stand-in;
+- :mod:`~embeddings.ulmfit.training`: LM batching, perplexity, training from scratch;
 - :mod:`~embeddings.ulmfit.finetune`: the FiT step (LM fine-tuning on target text);
 - :mod:`~embeddings.ulmfit.published`: downloading ``ulmfit-wt103``.
 
-Registry entry points (see :mod:`embeddings.catalog`): ``load_ulmfit`` (``ulmfit``,
-``path=``), ``load_published`` (``ulmfit-wt103``), ``load_ulmfit_brown`` (``ulmfit-brown``).
+Registry targets (see :mod:`embeddings.catalog`): ``load_ulmfit`` (``ulmfit``, ``path=``),
+``load_published`` (``ulmfit-wt103``). The benchmark's ``ulmfit-brown`` stand-in is a recipe
+in ``bench.standins`` built on :func:`~embeddings.ulmfit.training.train_language_model`.
 """
 
 from __future__ import annotations
@@ -24,14 +24,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from embeddings.ulmfit.brown import load_ulmfit_brown
 from embeddings.ulmfit.checkpoint import load_checkpoint, save_checkpoint
 from embeddings.ulmfit.embedder import UlmfitEmbedder
 from embeddings.ulmfit.model import AWDLSTM, AWDConfig
 from embeddings.ulmfit.published import load_published
 
 __all__ = ["AWDConfig", "AWDLSTM", "UlmfitEmbedder", "load_checkpoint", "load_published", "load_ulmfit",
-           "load_ulmfit_brown", "save_checkpoint"]
+           "save_checkpoint"]
 
 
 def load_ulmfit(path: str | Path, *, backward: bool = False, backward_path: str | Path | None = None,

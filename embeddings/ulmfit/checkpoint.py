@@ -244,15 +244,22 @@ def save_checkpoint(model: AWDLSTM, itos: list[str], path: str | Path,
     config.json.
     """
     path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.mkdir(parents=True)
+        write_checkpoint_files(model, itos, tmp, meta)
+    return path
+
+
+def write_checkpoint_files(model: AWDLSTM, itos: list[str], folder: str | Path,
+                           meta: dict[str, Any] | None = None) -> None:
+    """Write model.safetensors, vocab.json and config.json into an existing ``folder``."""
+    folder = Path(folder)
     if len(itos) != model.config.vocab_size:
         raise ValueError(f"{len(itos)} tokens for a model with {model.config.vocab_size} rows")
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     if model.config.tie_weights:
         state.pop("decoder.weight")
     cfg = {"format": FORMAT, "version": FORMAT_VERSION, "model": model.config.to_dict(), "meta": meta or {}}
-    with atomic_path(path) as tmp:
-        tmp.mkdir(parents=True)
-        save_file(state, str(tmp / "model.safetensors"))
-        write_vocab_json(itos, tmp / "vocab.json")
-        (tmp / "config.json").write_text(json.dumps(cfg, indent=2, sort_keys=True), encoding="utf-8")
-    return path
+    save_file(state, str(folder / "model.safetensors"))
+    write_vocab_json(itos, folder / "vocab.json")
+    (folder / "config.json").write_text(json.dumps(cfg, indent=2, sort_keys=True), encoding="utf-8")

@@ -1,5 +1,5 @@
 """ELMo: the biLM against the original TensorFlow outputs, the file format, downloads,
-and the Brown-trained stand-in.
+and training a biLM from scratch (the Brown stand-in's recipe is tested in tests/bench).
 
 The reference numbers come from ../shared/fixtures/allennlp-elmo (copied from AllenNLP's
 test fixtures; its README describes every file): activations that bilm-tf computed, never
@@ -8,7 +8,6 @@ numbers produced by this code.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
 import http.server
@@ -25,7 +24,7 @@ import torch
 
 import embeddings
 from embeddings.elmo import ElmoEmbedder, load_elmo, scalar_mix
-from embeddings.elmo import brown as elmo_brown
+from embeddings.elmo import training as elmo_training
 from embeddings.elmo.bilm import BiLM, ElmoOptions
 from embeddings.elmo.chars import BOS, EOS, batch_char_ids, word_char_ids
 from embeddings.elmo.hdf5_format import load_weights, save_weights
@@ -275,34 +274,36 @@ def test_published_names_and_urls():
         "elmo_2x4096_512_2048cnn_2xhighway_5.5B_options.json")
 
 
-# -- elmo-brown ---------------------------------------------------------------------------
+# -- training from scratch -------------------------------------------------------------------
+TINY_TRAINING = {"steps": 8, "train_batch_size": 16, "vocab_size": 200, "n_samples": 32, "char_dim": 4,
+                 "filters": ((1, 8), (2, 8), (3, 16)), "lstm_dim": 32, "projection_dim": 8}
+
+
 @pytest.fixture(scope="module")
-def brown_data():
-    from bench.datasets.corpora import brown_split
-
-    return brown_split()
-
-
-def _tiny_cfg(**kw) -> elmo_brown.BrownConfig:
-    """Smaller still than the TINY preset: the point is the mechanics, not the model."""
-    kw = {"steps": 8, "max_sentences": 200, "eval_sentences": 20, **kw}
-    return dataclasses.replace(elmo_brown.BrownConfig(**elmo_brown.TINY), **kw)
+def corpus(sentences) -> tuple[list[list[str]], list[list[str]]]:
+    """The fixture's sentences, whitespace-split: 20 to train on, the rest held out."""
+    flat = [s.split() for batch in sentences for s in batch]
+    return flat[:20], flat[20:]
 
 
-def test_brown_training_is_reproducible(brown_data):
-    train, held = brown_data
-    a = elmo_brown.train(_tiny_cfg(), train, held, progress=False)[0].state_dict()
-    b = elmo_brown.train(_tiny_cfg(), train, held, progress=False)[0].state_dict()
-    c = elmo_brown.train(_tiny_cfg(seed=1), train, held, progress=False)[0].state_dict()
+def _settings(**kw) -> elmo_training.ElmoTrainingSettings:
+    return elmo_training.ElmoTrainingSettings(**{**TINY_TRAINING, **kw})
+
+
+def test_training_is_reproducible_and_the_seed_matters(corpus):
+    train, held = corpus
+    a = elmo_training.train(_settings(), train, held, progress=False)[0].state_dict()
+    b = elmo_training.train(_settings(), train, held, progress=False)[0].state_dict()
+    c = elmo_training.train(_settings(seed=1), train, held, progress=False)[0].state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert not all(torch.equal(a[k], c[k]) for k in a)
 
 
-def test_brown_model_saves_in_the_official_layout_and_reloads_identically(brown_data, tmp_path, sentences):
-    train, held = brown_data
-    model, softmax, vocab, meta = elmo_brown.train(_tiny_cfg(), train, held, progress=False)
+def test_trained_model_saves_in_the_official_layout_and_reloads_identically(corpus, tmp_path, sentences):
+    train, held = corpus
+    model, softmax, vocab, meta = elmo_training.train(_settings(), train, held, progress=False)
     in_memory = ElmoEmbedder(model, name="in-memory")
-    elmo_brown.save(tmp_path / "m", model, softmax, vocab, meta)
+    elmo_training.save(tmp_path / "m", model, softmax, vocab, meta)
     assert {p.name for p in (tmp_path / "m").iterdir()} == {
         "options.json", "weights.hdf5", "vocab.txt", "softmax.safetensors", "meta.json"}
     reloaded = embeddings.load("elmo", options=tmp_path / "m" / "options.json",
@@ -312,44 +313,3 @@ def test_brown_model_saves_in_the_official_layout_and_reloads_identically(brown_
         assert np.array_equal(x.vectors, y.vectors)
     ppl = meta["perplexity"]
     assert 1 < ppl["both"] < len(vocab) and np.isfinite([ppl["forward"], ppl["backward"]]).all()
-
-
-def test_load_elmo_brown_trains_once_then_uses_the_cache(monkeypatch):
-    small = {"steps": 8, "max_sentences": 200, "eval_sentences": 20}
-    emb = embeddings.load("elmo-brown", tiny=True, progress=False, **small)
-    assert emb.name == "elmo-brown" and "stand-in" in emb.checkpoint
-    assert emb.config() == {"name": "elmo-brown", "tiny": True, **small, "stateful": False, "batch_size": 32}
-    meta = json.loads((elmo_brown.model_dir(_tiny_cfg()) / "meta.json").read_text())
-    assert meta["perplexity"]["both"] == emb.meta["perplexity"]["both"]
-
-    def no_training(*args, **kwargs):
-        raise AssertionError("the cached model should have been used")
-
-    monkeypatch.setattr(elmo_brown, "train", no_training)
-    opts = {k: v for k, v in emb.config().items() if k != "name"}
-    again = embeddings.load("elmo-brown", **opts)
-    words = ["The", "bank", "of", "the", "river"]
-    assert np.array_equal(again.embed([words])[0].vectors, emb.embed([words])[0].vectors)
-    assert again.fingerprint() == emb.fingerprint()
-    with pytest.raises(TypeError, match="unknown elmo-brown option"):
-        embeddings.load("elmo-brown", tiny=True, stepz=3)
-
-
-@pytest.mark.slow
-def test_full_elmo_brown_beats_a_unigram_model(brown_data):
-    """The default stand-in (minutes of training) predicts held-out Brown far better than
-    word frequencies alone, and passes the conformance kit."""
-    from collections import Counter
-
-    emb = embeddings.load("elmo-brown", progress=False)
-    folder = elmo_brown.model_dir(elmo_brown.BrownConfig())
-    vocab = set((folder / "vocab.txt").read_text(encoding="utf-8").split("\n")) - {""}
-    train, held = brown_data
-    # unigram model over the same output vocabulary: targets are the words and </S>, OOV -> <UNK>
-    counts = Counter(w if w in vocab else "<UNK>" for s in train for w in list(s[:50]) + ["</S>"])
-    total = sum(counts.values())
-    targets = [w if w in vocab else "<UNK>" for s in held for w in list(s) + ["</S>"]]
-    unigram_ppl = float(np.exp(-np.mean([np.log(counts[w] / total) for w in targets])))
-    ppl = emb.meta["perplexity"]["forward"]
-    assert ppl < 0.6 * unigram_ppl, (ppl, unigram_ppl)
-    check_embedder(emb)

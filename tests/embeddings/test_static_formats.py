@@ -146,7 +146,10 @@ def test_max_vocab_and_vocab_restriction(tmp_path, vectors, writer):
     only = load_static_file(p, family="word2vec", vocab={"river", "paris", "zebra"})
     assert only.vocabulary() == ["river", "Paris"]  # exact or lower-cased match, file order kept
     np.testing.assert_array_equal(only.kv["Paris"], vectors[3])
-    assert "vocab_sha256" in only.config()
+    assert only.config()["vocab"] == ["paris", "river", "zebra"]  # what was asked for, sorted
+    again = embeddings.load(**only.config())  # the config rebuilds the model (issue 13)
+    assert again.vocabulary() == only.vocabulary() and again.fingerprint() == only.fingerprint()
+    assert embeddings.load(**first.config()).vocabulary() == WORDS[:3]
 
 
 def test_lowercase_rule_inferred_and_declared(tmp_path, vectors):

@@ -7,7 +7,6 @@ import hashlib
 import http.server
 import io
 import json
-import math
 import os
 import pickle
 import tarfile
@@ -309,57 +308,6 @@ def test_capitalisation_changes_the_vector_through_the_marker(fwd_dir: Path) -> 
 @pytest.fixture(scope="module")
 def tiny_brown():
     return embeddings.load("ulmfit-brown", tiny=True)
-
-
-def test_tiny_brown_stand_in_trains_caches_and_reports_perplexity(tiny_brown) -> None:
-    from embeddings.support.paths import cache_root
-    from embeddings.ulmfit.brown import TINY_SETTINGS, BrownSettings
-
-    path = cache_root() / "models" / f"ulmfit-brown-{BrownSettings(**TINY_SETTINGS).key()}"
-    meta = json.loads((path / "config.json").read_text())["meta"]
-    ppl = meta["held_out_perplexity"]
-    vocab_size = len(json.loads((path / "vocab.json").read_text()))
-    assert math.isfinite(ppl) and ppl < vocab_size / 3, f"held-out perplexity {ppl} vs uniform {vocab_size}"
-    assert "held-out perplexity" in tiny_brown.checkpoint
-    mtime = (path / "model.safetensors").stat().st_mtime_ns
-    again = embeddings.load("ulmfit-brown", tiny=True)  # from the cache, not retrained
-    assert (path / "model.safetensors").stat().st_mtime_ns == mtime
-    assert again.fingerprint() == tiny_brown.fingerprint()
-    wv = tiny_brown.embed([["The", "jury", "said", "it", "was", "qqqzzz", "."]])[0]
-    assert wv.vectors.shape == (7, 4, 32) and wv.oov.tolist() == [False] * 5 + [True, False]
-
-
-def test_tiny_brown_backward_model_gives_bi_vectors(tiny_brown) -> None:
-    bi = embeddings.load("ulmfit-brown", tiny=True, backward=True)
-    assert bi.direction == "bi" and bi.layer_dims == [32, 64, 64, 32]
-    bwd = bi.lms[1]
-    assert bwd.meta["settings"]["backward"] is True
-    ppl = bwd.meta["held_out_perplexity"]
-    assert math.isfinite(ppl) and ppl < len(bwd.vocab) / 3
-    assert "man" in bwd.vocab and "time" in bwd.vocab
-    a = bi.embed([["it", "was", "the", "man"]])[0].vectors
-    b = bi.embed([["it", "was", "the", "time"]])[0].vectors
-    for k, width in enumerate(bi.layer_dims):
-        half = width // 2
-        np.testing.assert_allclose(a[:3, k, :half], b[:3, k, :half], atol=1e-6)  # forward: left context
-        if k > 0:
-            assert not np.allclose(a[:3, k, half:width], b[:3, k, half:width], atol=1e-6), "backward: right"
-
-
-@pytest.mark.slow
-def test_full_brown_stand_in_and_sst2_finetuning() -> None:
-    from embeddings.ulmfit.finetune import sst2_demo
-
-    emb = embeddings.load("ulmfit-brown")
-    meta = emb.lms[0].meta
-    assert meta["held_out_perplexity"] < len(emb.lms[0].vocab) / 10
-    result = sst2_demo(emb.lms[0], n_train=4000)
-    assert result.perplexity_after < 0.8 * result.perplexity_before, result.summary()
-
-
-def test_unknown_brown_option_is_refused() -> None:
-    with pytest.raises(TypeError, match="unknown ulmfit-brown options"):
-        embeddings.load("ulmfit-brown", hidden=3)
 
 
 def test_finetuning_lowers_held_out_perplexity_on_target_text(tiny_brown, tmp_path: Path) -> None:

@@ -1,15 +1,15 @@
-"""elmo-brown: a small ELMo biLM that ctxbench trains itself on the Brown corpus.
+"""Training a small ELMo biLM: a pure function of a corpus and settings, saved in the official layout.
 
-No ELMo weights ship in a PyPI package, so the offline suite uses this stand-in: the same
-architecture as the published models (char CNN, highway, projection, two layers of
-projected LSTMs per direction with clipping and a skip connection), at a small size, trained
-as a forward and a backward language model sharing one output layer, saved in the official
-options.json + hdf5 layout and loaded back by the same loader as the published checkpoints.
+The same architecture as the published models (char CNN, highway, projection, projected
+LSTMs per direction with clipping and a skip connection), trained as a forward and a
+backward language model sharing one output layer, and written in the official options.json
++ hdf5 layout, so :func:`embeddings.elmo.load_elmo` reads it like a published checkpoint.
+The benchmark's ``elmo-brown`` stand-in is this function applied to the Brown corpus (its
+recipe, corpus and cache live in ``bench.standins``).
 
-Default settings (:class:`BrownConfig`; the cache directory name hashes all of them):
+Settings (:class:`ElmoTrainingSettings`), defaults as used for ``elmo-brown``:
 
-- data: ``bench.datasets.corpora.brown_split()`` train part (cased, as ELMo), sentences
-  truncated to 50 words, each wrapped in ``<S> ... </S>``; held-out part for perplexity;
+- data: sentences truncated to 50 words, each wrapped in ``<S> ... </S>``;
 - model: char embedding 16, filters (1,32) (2,32) (3,64) (4,64) (5,64) (256 in all), 1
   highway layer, projection 64; LSTM 256 cells projected to 64, 2 layers, cell and
   projection clip 3, skip connection; layer width 128 (forward + backward);
@@ -25,13 +25,13 @@ The held-out perplexity (``exp`` of the mean negative log-likelihood per predict
 including ``</S>``/``<S>``; out-of-vocabulary words count as ``<UNK>``) of each direction
 and of both together goes into ``meta.json`` beside the weights.
 
-Measured with the defaults (torch 2.13 CPU, one thread): 244 CPU-seconds of training
-(~10 wall-clock minutes on two heavily shared cores) plus ~27 s of evaluation; held-out
-perplexity 163.6 (forward 165.3, backward 161.9) over 61,458 predictions of the 2,892
-held-out sentences, 9.1% of whose words are ``<UNK>``; a unigram model over the same
-vocabulary scores 463 (the slow test checks the biLM beats it).
+Measured with the defaults on Brown (torch 2.13 CPU, one thread): 244 CPU-seconds of
+training (~10 wall-clock minutes on two heavily shared cores) plus ~27 s of evaluation;
+held-out perplexity 163.6 (forward 165.3, backward 161.9) over 61,458 predictions of the
+2,892 held-out sentences, 9.1% of whose words are ``<UNK>``; a unigram model over the same
+vocabulary scores 463.
 
-Files in ``cache_dir("models", "elmo-brown-<config hash>")``: ``options.json``,
+Files written by :func:`save` (and :func:`train_to_dir`): ``options.json``,
 ``weights.hdf5`` (bilm-tf layout, see :mod:`embeddings.elmo.hdf5_format`), ``vocab.txt``
 (output vocabulary, bilm-tf style, one word per line), ``softmax.safetensors`` (output
 layer, not needed for embeddings), ``meta.json``.
@@ -39,8 +39,6 @@ layer, not needed for embeddings), ``meta.json``.
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import json
 import logging
 import math
@@ -56,23 +54,22 @@ import numpy as np
 import torch
 from torch import nn
 
-from embeddings.elmo.adapter import ElmoEmbedder, build_bilm
 from embeddings.elmo.bilm import BiLM, ElmoOptions
 from embeddings.elmo.chars import BOS, EOS, batch_char_ids
 from embeddings.elmo.hdf5_format import save_weights
 from embeddings.progress import progress_bar
 from embeddings.support.files import atomic_path, sha256_file
-from embeddings.support.paths import cache_dir
+from embeddings.support.threads import torch_threads
 
 logger = logging.getLogger(__name__)
 
 UNK = "<UNK>"
 #: bump when the training code changes in a way that changes the weights
-FORMAT_VERSION = 1
+TRAINING_VERSION = 1
 
 
 @dataclass(frozen=True)
-class BrownConfig:
+class ElmoTrainingSettings:
     """Everything that determines the trained weights (see the module docstring)."""
 
     seed: int = 0
@@ -105,10 +102,6 @@ class BrownConfig:
         d["filters"] = [list(f) for f in self.filters]
         return d
 
-    def key(self) -> str:
-        """12 hex digits naming the cache directory."""
-        payload = json.dumps({"format": FORMAT_VERSION, **self.to_dict()}, sort_keys=True)
-        return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
     def options(self, n_vocab: int) -> dict[str, Any]:
         """options.json in the bilm-tf layout (plus its training fields)."""
@@ -238,7 +231,7 @@ def perplexity(model: BiLM, softmax: nn.Linear, sentences: Sequence[Sequence[str
             "both": math.exp((nll["fw"] + nll["bw"]) / (2 * count)), "tokens": count}
 
 
-def train(cfg: BrownConfig, train_sents: Sequence[Sequence[str]], held_sents: Sequence[Sequence[str]],
+def train(cfg: ElmoTrainingSettings, train_sents: Sequence[Sequence[str]], held_sents: Sequence[Sequence[str]],
           *, progress: bool = True) -> tuple[BiLM, nn.Linear, list[str], dict[str, Any]]:
     """Train the biLM; returns (model, output layer, output vocabulary, metadata).
 
@@ -246,15 +239,11 @@ def train(cfg: BrownConfig, train_sents: Sequence[Sequence[str]], held_sents: Se
     only add overhead (and spin badly on a shared machine), and one thread keeps the
     floating-point reduction order the same on every machine.
     """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         return _train(cfg, train_sents, held_sents, progress=progress)
-    finally:
-        torch.set_num_threads(threads)
 
 
-def _train(cfg: BrownConfig, train_sents: Sequence[Sequence[str]], held_sents: Sequence[Sequence[str]],
+def _train(cfg: ElmoTrainingSettings, train_sents: Sequence[Sequence[str]], held_sents: Sequence[Sequence[str]],
            *, progress: bool) -> tuple[BiLM, nn.Linear, list[str], dict[str, Any]]:
     start = time.time()
     cpu_start = time.process_time()
@@ -279,7 +268,7 @@ def _train(cfg: BrownConfig, train_sents: Sequence[Sequence[str]], held_sents: S
         model.train()
         batches: list[list[int]] = []
         losses: list[float] = []
-        bar = progress_bar(range(cfg.steps), desc="train elmo-brown", disable=not progress)
+        bar = progress_bar(range(cfg.steps), desc="train ELMo biLM", disable=not progress)
         for step in bar:
             if not batches:
                 batches = _batches(sents, cfg.train_batch_size, rng)
@@ -303,9 +292,8 @@ def _train(cfg: BrownConfig, train_sents: Sequence[Sequence[str]], held_sents: S
     unk_rate = sum(w not in word_id for s in held for w in s) / max(n_held, 1)
     model.eval()
     meta = {
-        "name": "elmo-brown",
         "config": cfg.to_dict(),
-        "format_version": FORMAT_VERSION,
+        "training_version": TRAINING_VERSION,
         "perplexity": ppl,
         "held_out_sentences": len(held),
         "held_out_words": n_held,
@@ -320,89 +308,36 @@ def _train(cfg: BrownConfig, train_sents: Sequence[Sequence[str]], held_sents: S
         "torch": torch.__version__,
         "torch_threads": 1,
     }
-    logger.info("elmo-brown trained in %.0fs; held-out perplexity %.1f (fw %.1f, bw %.1f)",
+    logger.info("ELMo biLM trained in %.0fs; held-out perplexity %.1f (fw %.1f, bw %.1f)",
                 train_seconds, ppl["both"], ppl["forward"], ppl["backward"])
     return model, softmax, vocab, meta
 
 
-def save(folder: Path, model: BiLM, softmax: nn.Linear, vocab: list[str], meta: dict[str, Any]) -> None:
-    """Write the model directory atomically (options.json, weights.hdf5, vocab.txt, ...)."""
+def write_files(folder: Path, model: BiLM, softmax: nn.Linear, vocab: list[str], meta: dict[str, Any]) -> None:
+    """Write options.json, weights.hdf5, vocab.txt, softmax.safetensors and meta.json into ``folder``."""
     from safetensors.torch import save_file
 
+    options = json.dumps(model.opts.raw, indent=2, sort_keys=True)
+    (folder / "options.json").write_text(options, encoding="utf-8")
+    save_weights(model, folder / "weights.hdf5")
+    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    tensors = {"weight": softmax.weight.detach().contiguous(), "bias": softmax.bias.detach().contiguous()}
+    save_file(tensors, str(folder / "softmax.safetensors"))
+    meta = {**meta, "weights_sha256": sha256_file(folder / "weights.hdf5")}
+    (folder / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True), encoding="utf-8")
+
+
+def save(folder: Path, model: BiLM, softmax: nn.Linear, vocab: list[str], meta: dict[str, Any]) -> None:
+    """Write the model directory atomically (see :func:`write_files`)."""
     with atomic_path(folder) as tmp:
         tmp.mkdir(parents=True)
-        options = json.dumps(model.opts.raw, indent=2, sort_keys=True)
-        (tmp / "options.json").write_text(options, encoding="utf-8")
-        save_weights(model, tmp / "weights.hdf5")
-        (tmp / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
-        tensors = {"weight": softmax.weight.detach().contiguous(), "bias": softmax.bias.detach().contiguous()}
-        save_file(tensors, str(tmp / "softmax.safetensors"))
-        meta = {**meta, "weights_sha256": sha256_file(tmp / "weights.hdf5")}
-        (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True), encoding="utf-8")
+        write_files(tmp, model, softmax, vocab, meta)
 
 
-def model_dir(cfg: BrownConfig) -> Path:
-    return cache_dir("models") / f"elmo-brown-{cfg.key()}"
-
-
-def ensure_trained(cfg: BrownConfig, *, progress: bool = True) -> Path:
-    """The cached model directory for ``cfg``, training (and saving) it first if needed."""
-    folder = model_dir(cfg)
-    if (folder / "meta.json").is_file():
-        return folder
-    from bench.datasets.corpora import brown_split
-
-    train_sents, held_sents = brown_split()
-    logger.info("training elmo-brown %s into %s", cfg.key(), folder)
-    model, softmax, vocab, meta = train(cfg, train_sents, held_sents, progress=progress)
-    save(folder, model, softmax, vocab, meta)
-    return folder
-
-
-_ADAPTER_OPTIONS = ("stateful", "batch_size", "device", "cache_words", "threads")
-
-#: ``tiny=True``: a model that trains in a few seconds, for tests (same architecture)
-TINY: dict[str, Any] = {
-    "steps": 30, "train_batch_size": 16, "max_sentences": 400, "vocab_size": 500, "n_samples": 64,
-    "char_dim": 4, "filters": ((1, 8), (2, 8), (3, 16)), "lstm_dim": 32, "projection_dim": 8,
-    "eval_sentences": 50,
-}
-
-
-def load_elmo_brown(**opts: Any) -> ElmoEmbedder:
-    """The elmo-brown embedder: trained on first use (a few CPU minutes), then cached.
-
-    Keyword options are :class:`BrownConfig` fields (``seed``, ``steps``, ``max_sentences``,
-    sizes, ...) and adapter options (``stateful``, ``batch_size``, ``device``,
-    ``cache_words``, ``threads``); ``progress`` shows the training bar.
-
-    Examples
-    --------
-    A tiny one (trains in seconds), as the tests use it::
-
-        emb = load_elmo_brown(tiny=True)            # the TINY preset
-        emb = load_elmo_brown(tiny=True, seed=1)    # preset fields can be overridden
-    """
-    progress = bool(opts.pop("progress", True))
-    tiny = bool(opts.pop("tiny", False))
-    adapter = {k: opts.pop(k) for k in _ADAPTER_OPTIONS if k in opts}
-    fields = {f.name for f in dataclasses.fields(BrownConfig)}
-    unknown = set(opts) - fields
-    if unknown:
-        raise TypeError(f"unknown elmo-brown option(s) {sorted(unknown)}; training options are "
-                        f"{sorted(fields)} (or tiny=True), adapter options {list(_ADAPTER_OPTIONS)}")
-    base = BrownConfig(**TINY) if tiny else BrownConfig()
-    cfg = dataclasses.replace(base, **opts)
-    folder = ensure_trained(cfg, progress=progress)
-    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-    ppl = meta["perplexity"]["both"]
-    label = (f"elmo-brown{' (tiny)' if tiny else ''} (ctxbench stand-in trained on Brown, seed {cfg.seed}, "
-             f"{cfg.steps} steps, held-out perplexity {ppl:.1f}; not the published ELMo)")
-    defaults = base.to_dict()
-    overrides = {k: v for k, v in cfg.to_dict().items() if v != defaults[k]}
-    config = {"name": "elmo-brown", **({"tiny": True} if tiny else {}), **overrides}
-    emb = ElmoEmbedder(build_bilm(folder / "options.json", folder / "weights.hdf5"), name="elmo-brown",
-                       checkpoint=label, config=config,
-                       weights_id="sha256:" + meta["weights_sha256"], **adapter)
-    emb.meta = meta  # type: ignore[attr-defined]
-    return emb
+def train_to_dir(settings: ElmoTrainingSettings, train_sentences: Sequence[Sequence[str]],
+                 held_out_sentences: Sequence[Sequence[str]], folder: str | Path, *,
+                 progress: bool = True, extra_meta: dict[str, Any] | None = None) -> Path:
+    """Train on ``train_sentences`` and save the model directory (atomically) at ``folder``."""
+    model, softmax, vocab, meta = train(settings, train_sentences, held_out_sentences, progress=progress)
+    save(Path(folder), model, softmax, vocab, {**meta, **(extra_meta or {})})
+    return Path(folder)
