@@ -13,7 +13,6 @@ import argparse
 import logging
 import os
 import sys
-from typing import Any
 
 
 def _csv(value: str) -> list[str]:
@@ -68,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from bench.cell import Cell
     from bench.report import write_report
     from bench.runner import run_suite
     from bench.store import ResultStore
@@ -80,13 +80,13 @@ def _run(args: argparse.Namespace) -> int:
     print(f"suite {suite.name}: {len(suite.embedders)} embedders x {len(suite.tasks)} tasks = {n} cells "
           f"-> {store.path}")
 
-    def on_cell(rec: dict[str, Any]) -> None:
-        if rec["status"] == "ok":
-            sel = rec.get("selection") or {}
-            score = f"{sel['value']:.3f} ({sel['layer']})" if sel.get("value") is not None else "done"
-            print(f"  ok      {rec['embedder']:<24} {rec['task']:<22} {score}  [{rec['seconds']:.1f}s]")
+    def on_cell(cell: Cell) -> None:
+        if cell.ok:
+            sel = cell.selection
+            score = f"{sel.value:.3f} ({sel.layer})" if sel is not None else "done"
+            print(f"  ok      {cell.embedder:<24} {cell.task:<22} {score}  [{cell.seconds:.1f}s]")
         else:
-            print(f"  FAILED  {rec['embedder']:<24} {rec['task']:<22} {rec['error'][:100]}")
+            print(f"  FAILED  {cell.embedder:<24} {cell.task:<22} {cell.error[:100]}")
 
     summary = run_suite(suite, store, on_cell=on_cell)
     print(f"ran {summary.ran}, skipped {summary.skipped} finished, failed {summary.failed} "

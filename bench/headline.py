@@ -17,17 +17,18 @@ as ``geometry``) are listed with a note.
 Examples
 --------
 >>> cells = [
-...     {"embedder": "s", "task": "t", "status": "ok", "results": [],
+...     {"key": "s::t#1", "slot": "s::t", "embedder": "s", "task": "t", "status": "ok", "results": [],
 ...      "embedder_info": {"family": "glove", "contextual": False},
 ...      "selection": {"layer": "emb", "criterion": "only layer", "value": 0.5, "ci_low": 0.4, "ci_high": 0.6,
 ...                    "n": 4, "split": "test", "oracle": False,
 ...                    "items": {"ids": list("abcd"), "pred": [1, 0, 1, 0], "metric": "accuracy"}}},
-...     {"embedder": "c", "task": "t", "status": "ok", "results": [],
+...     {"key": "c::t#1", "slot": "c::t", "embedder": "c", "task": "t", "status": "ok", "results": [],
 ...      "embedder_info": {"family": "bert", "contextual": True},
 ...      "selection": {"layer": "3", "criterion": "dev", "value": 1.0, "ci_low": 1.0, "ci_high": 1.0,
 ...                    "n": 4, "split": "test", "oracle": False,
 ...                    "items": {"ids": list("abcd"), "pred": [1, 1, 1, 1], "metric": "accuracy"}}}]
->>> row = headline(cells).iloc[0]
+>>> from bench.cell import Cell
+>>> row = headline([Cell.from_dict(c) for c in cells]).iloc[0]
 >>> row["static_model"], row["contextual_model"], float(row["diff"]), int(row["n_paired"])
 ('s', 'c', 0.5, 4)
 """
@@ -40,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bench.cell import Cell
 from bench.stats import METRICS, paired_bootstrap_diff
 
 __all__ = ["headline", "headline_rows", "render_headline", "STATIC_FAMILIES", "COLUMNS"]
@@ -78,34 +80,35 @@ def _num(x: Any) -> float:
     return float("nan") if x is None else float(x)
 
 
-def _best(cells: list[dict[str, Any]], higher: bool) -> dict[str, Any] | None:
-    scored = [c for c in cells if c.get("selection") and not math.isnan(_num(c["selection"].get("value")))]
+def _best(cells: list[Cell], higher: bool) -> Cell | None:
+    scored = [c for c in cells if c.selection is not None and not math.isnan(c.selection.value)]
     if not scored:
         return None
     sign = 1.0 if higher else -1.0
     # best value; ties broken by embedder name for determinism
-    return sorted(scored, key=lambda c: (-sign * _num(c["selection"]["value"]), c["embedder"]))[0]
+    return sorted(scored, key=lambda c: (-sign * c.selection.value, c.embedder))[0]  # type: ignore[union-attr]
 
 
-def _is_static(cell: dict[str, Any]) -> bool:
-    return not (cell.get("embedder_info") or {}).get("contextual", False)
+def _is_static(cell: Cell) -> bool:
+    return not cell.embedder_info.get("contextual", False)
 
 
-def _paired(static: dict[str, Any], ctx: dict[str, Any], *, n_boot: int, seed: int) -> dict[str, Any]:
-    a, b = ctx["selection"].get("items"), static["selection"].get("items")
+def _paired(static: Cell, ctx: Cell, *, n_boot: int, seed: int) -> dict[str, Any]:
+    a = ctx.selection.items if ctx.selection else None
+    b = static.selection.items if static.selection else None
     if not a or not b:
         return {"note": "no per-item scores to pair"}
-    if a.get("metric") != b.get("metric"):
-        return {"note": f"item metrics differ ({a.get('metric')} vs {b.get('metric')})"}
-    metric = METRICS[a.get("metric", "spearman")]
-    pos_b = {i: k for k, i in enumerate(b["ids"])}
-    common = [(k, pos_b[i]) for k, i in enumerate(a["ids"]) if i in pos_b]
+    if a.metric != b.metric:
+        return {"note": f"item metrics differ ({a.metric} vs {b.metric})"}
+    metric = METRICS[a.metric]
+    pos_b = {i: k for k, i in enumerate(b.ids)}
+    common = [(k, pos_b[i]) for k, i in enumerate(a.ids) if i in pos_b]
     if len(common) < 3:
         return {"n_paired": len(common), "note": "fewer than 3 items scored by both"}
     ia, ib = np.array([k for k, _ in common]), np.array([k for _, k in common])
-    pa = np.array(a["pred"], float)[ia]
-    pb = np.array(b["pred"], float)[ib]
-    gold = np.array(a["gold"], float)[ia] if a.get("gold") else None
+    pa = np.array(a.pred, float)[ia]
+    pb = np.array(b.pred, float)[ib]
+    gold = np.array(a.gold, float)[ia] if a.gold else None
     d = paired_bootstrap_diff(metric, pa, pb, gold, n_boot=n_boot, seed=seed)
     g = gold if gold is not None else np.zeros(len(pa))
     return {
@@ -120,7 +123,7 @@ def _paired(static: dict[str, Any], ctx: dict[str, Any], *, n_boot: int, seed: i
     }
 
 
-def headline(cells: list[dict[str, Any]], *, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+def headline(cells: list[Cell], *, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
     """One row per task: best static vs best contextual, with the paired difference.
 
     Parameters
@@ -137,51 +140,52 @@ def headline(cells: list[dict[str, Any]], *, n_boot: int = 1000, seed: int = 0) 
     return pd.DataFrame(headline_rows(cells, n_boot=n_boot, seed=seed), columns=COLUMNS)
 
 
-def headline_rows(cells: list[dict[str, Any]], *, n_boot: int = 1000, seed: int = 0) -> list[dict[str, Any]]:
+def headline_rows(cells: list[Cell], *, n_boot: int = 1000, seed: int = 0) -> list[dict[str, Any]]:
     """The rows of :func:`headline` as dicts (None where a value does not apply)."""
     # cells whose results declare protocol["comparable"] False ran a fallback protocol
     # (e.g. analogy over the dataset's words for a model without a vocabulary): left out
-    ok = [c for c in cells if c.get("status") == "ok"
-          and all((r.get("protocol") or {}).get("comparable", True) for r in c.get("results", []))]
+    ok = [c for c in cells if c.ok and all(r.protocol.get("comparable", True) for r in c.results)]
     tasks: list[str] = []
     for c in ok:
-        if c["task"] not in tasks:
-            tasks.append(c["task"])
+        if c.task not in tasks:
+            tasks.append(c.task)
     rows = []
     for t in tasks:
-        tc = [c for c in ok if c["task"] == t]
-        meta = next((c.get("task_meta") for c in tc if c.get("task_meta")), None) or {}
+        tc = [c for c in ok if c.task == t]
+        meta = next((c.task_meta for c in tc if c.task_meta), None) or {}
         higher = meta.get("higher_is_better", True)
-        metric = meta.get("metric") or next((r.get("metric") for c in tc for r in c.get("results", [])), "")
+        metric = meta.get("metric") or next((r.metric for c in tc for r in c.results), "")
         row: dict[str, Any] = {col: None for col in COLUMNS}
         row.update(task=t, metric=metric, note="")
-        if not any(c.get("selection") for c in tc):
+        if not any(c.selection is not None for c in tc):
             row["note"] = "descriptive task: no layer selection, see layers.md"
             rows.append(row)
             continue
         statics = [c for c in tc if _is_static(c)]
-        preferred = [c for c in statics if (c.get("embedder_info") or {}).get("family") in STATIC_FAMILIES]
+        preferred = [c for c in statics if c.embedder_info.get("family") in STATIC_FAMILIES]
         s = _best(preferred or statics, higher)
         x = _best([c for c in tc if not _is_static(c)], higher)
         for prefix, cell in (("static", s), ("contextual", x)):
             if cell is None:
                 continue
-            sel = cell["selection"]
+            sel = cell.selection
+            assert sel is not None
             row.update(
                 {
-                    f"{prefix}_model": cell["embedder"],
-                    f"{prefix}_layer": sel["layer"],
-                    f"{prefix}_value": _num(sel["value"]),
-                    f"{prefix}_ci_low": _num(sel.get("ci_low")),
-                    f"{prefix}_ci_high": _num(sel.get("ci_high")),
-                    f"{prefix}_n": sel.get("n"),
+                    f"{prefix}_model": cell.embedder,
+                    f"{prefix}_layer": sel.layer,
+                    f"{prefix}_value": _num(sel.value),
+                    f"{prefix}_ci_low": _num(sel.ci_low),
+                    f"{prefix}_ci_high": _num(sel.ci_high),
+                    f"{prefix}_n": sel.n,
                 }
             )
         if s is None or x is None:
             row["note"] = "no static model" if s is None else "no contextual model"
         else:
-            row["criterion"] = x["selection"]["criterion"]
-            row["oracle"] = bool(x["selection"].get("oracle") or s["selection"].get("oracle"))
+            assert x.selection is not None and s.selection is not None
+            row["criterion"] = x.selection.criterion
+            row["oracle"] = bool(x.selection.oracle or s.selection.oracle)
             row.update(_paired(s, x, n_boot=n_boot, seed=seed))
         rows.append(row)
     return rows
@@ -218,7 +222,7 @@ def _val(r: dict[str, Any], prefix: str) -> str:
     return f"{_f(r[f'{prefix}_value'])} [{low}, {high}]"
 
 
-def render_headline(cells: list[dict[str, Any]], *, n_boot: int = 1000, seed: int = 0) -> str:
+def render_headline(cells: list[Cell], *, n_boot: int = 1000, seed: int = 0) -> str:
     """The headline table as Markdown (results/headline.md)."""
     lines = [
         "# Headline: best static vs best contextual model, per task\n",

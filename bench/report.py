@@ -24,7 +24,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from bench.cell import Cell
 from bench.store import ResultStore
+from embeddings.base import FAMILIES
 from embeddings.support.files import atomic_path, write_text_atomic
 
 logger = logging.getLogger(__name__)
@@ -34,6 +36,10 @@ def _fmt(x: Any, digits: int = 3) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
     return f"{x:.{digits}f}"
+
+
+def _none(x: float) -> float | None:
+    return None if isinstance(x, float) and math.isnan(x) else x
 
 
 def _ci(low: Any, high: Any) -> str:
@@ -55,62 +61,61 @@ def md_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(out)
 
 
-def _order(cells: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+def _order(cells: list[Cell]) -> tuple[list[str], list[str]]:
     """Embedders (static first, then by family) and tasks in first-seen order."""
-    fam_rank = {"word2vec": 0, "glove": 1, "elmo": 2, "ulmfit": 3, "gpt": 4, "bert": 5, "other": 6}
+    fam_rank = {f: k for k, f in enumerate(FAMILIES)}
     embs: dict[str, tuple[int, int]] = {}
     tasks: list[str] = []
     for i, c in enumerate(cells):
-        info = c.get("embedder_info") or {}
-        embs.setdefault(c["embedder"], (fam_rank.get(info.get("family", "other"), 6), i))
-        if c["task"] not in tasks:
-            tasks.append(c["task"])
+        embs.setdefault(c.embedder, (fam_rank.get(c.embedder_info.get("family", "other"), len(FAMILIES)), i))
+        if c.task not in tasks:
+            tasks.append(c.task)
     return sorted(embs, key=lambda e: embs[e]), tasks
 
 
-def summary_rows(cells: list[dict[str, Any]]) -> tuple[list[str], list[list[str]], list[dict[str, Any]]]:
+def summary_rows(cells: list[Cell]) -> tuple[list[str], list[list[str]], list[dict[str, Any]]]:
     embs, tasks = _order(cells)
-    by = {(c["embedder"], c["task"]): c for c in cells}
+    by = {(c.embedder, c.task): c for c in cells}
     header = ["model", "family"] + tasks
     rows, flat = [], []
     for e in embs:
-        fam = next((c.get("embedder_info", {}).get("family", "") for c in cells if c["embedder"] == e), "")
+        fam = next((c.embedder_info.get("family", "") for c in cells if c.embedder == e), "")
         row = [e, fam]
         for t in tasks:
             c = by.get((e, t))
             if c is None:
                 row.append("")
-            elif c["status"] != "ok":
+            elif not c.ok:
                 row.append("failed")
-            elif c.get("selection"):
-                s = c["selection"]
-                comparable = all((r.get("protocol") or {}).get("comparable", True) for r in c["results"])
-                row.append(f"{_fmt(s['value'])} ({s['layer']})" + ("" if comparable else " †"))
-                flat.append({"model": e, "family": fam, "task": t, "layer": s["layer"], "value": s["value"],
-                             "ci_low": s["ci_low"], "ci_high": s["ci_high"], "n": s["n"], "split": s["split"],
-                             "criterion": s["criterion"], "oracle": s.get("oracle", False)})
+            elif c.selection is not None:
+                s = c.selection
+                comparable = all(r.protocol.get("comparable", True) for r in c.results)
+                row.append(f"{_fmt(s.value)} ({s.layer})" + ("" if comparable else " †"))
+                flat.append({"model": e, "family": fam, "task": t, "layer": s.layer, "value": _none(s.value),
+                             "ci_low": _none(s.ci_low), "ci_high": _none(s.ci_high), "n": s.n, "split": s.split,
+                             "criterion": s.criterion, "oracle": s.oracle})
             else:
                 row.append("")
         rows.append(row)
     return header, rows, flat
 
 
-def layer_rows(cells: list[dict[str, Any]], task: str) -> list[list[str]]:
+def layer_rows(cells: list[Cell], task: str) -> list[list[str]]:
     rows = []
     embs, _ = _order(cells)
     for e in embs:
-        cell = next((c for c in cells if c["embedder"] == e and c["task"] == task), None)
-        if cell is None or cell["status"] != "ok" or not cell["results"]:
+        cell = next((c for c in cells if c.embedder == e and c.task == task), None)
+        if cell is None or not cell.ok or not cell.results:
             continue
-        res = cell["results"]
-        higher = (cell.get("task_meta") or {}).get("higher_is_better", True)
-        vals = [r["value"] if r["value"] is not None else float("nan") for r in res]
+        res = cell.results
+        higher = cell.task_meta.get("higher_is_better", True)
+        vals = [r.value for r in res]
         finite = [v for v in vals if not math.isnan(v)]
         best = (max(finite) if higher else min(finite)) if finite else None
         for r, v in zip(res, vals):
             mark = " (oracle best)" if len(res) > 1 and v == best else ""
-            rows.append([e, r["layer"], _fmt(r["value"]) + mark, _ci(r["ci_low"], r["ci_high"]),
-                         f"{r['n']}/{r['total']}", r.get("checkpoint", "")[:60]])
+            rows.append([e, r.layer, _fmt(r.value) + mark, _ci(r.ci_low, r.ci_high),
+                         f"{r.n}/{r.total}", r.checkpoint[:60]])
     return rows
 
 
@@ -119,7 +124,7 @@ def write_report(store: ResultStore, out_dir: str | Path | None = None) -> list[
     out = Path(out_dir) if out_dir else store.root
     out.mkdir(parents=True, exist_ok=True)
     cells = store.cells()
-    ok = [c for c in cells if c["status"] == "ok"]
+    ok = [c for c in cells if c.ok]
     written: list[Path] = []
 
     def put(name: str, text: str) -> None:
@@ -148,7 +153,7 @@ def write_report(store: ResultStore, out_dir: str | Path | None = None) -> list[
              "The best layer on these same items is marked *oracle best*: it was chosen by looking at "
              "the test items, so use summary.md for comparisons.\n"]
     for t in tasks:
-        meta = next((c.get("task_meta") for c in ok if c["task"] == t), None) or {}
+        meta = next((c.task_meta for c in ok if c.task == t), None) or {}
         parts.append(f"\n## {t}\n\n{meta.get('description', '')} Metric: {meta.get('metric', '')}.\n")
         parts.append(md_table(["model", "layer", "value", "95% CI", "n/total", "checkpoint"], layer_rows(ok, t)))
     put("layers.md", "\n".join(parts) + "\n")
@@ -163,10 +168,10 @@ def write_report(store: ResultStore, out_dir: str | Path | None = None) -> list[
 
     put("models.md", _models(ok))
     put("datasets.md", _datasets(ok))
-    failures = [c for c in cells if c["status"] != "ok"]
+    failures = [c for c in cells if not c.ok]
     put("failures.md", "# Failed cells\n\n" + (md_table(
         ["model", "task", "stage", "error"],
-        [[c["embedder"], c["task"], c.get("stage", ""), c.get("error", "")[:200]] for c in failures])
+        [[c.embedder, c.task, c.stage, c.error[:200]] for c in failures])
         if failures else "None.") + "\n")
     try:
         from bench.headline import render_headline  # written with the context tasks
@@ -187,10 +192,10 @@ def _latex(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def _models(cells: list[dict[str, Any]]) -> str:
+def _models(cells: list[Cell]) -> str:
     seen: dict[str, dict[str, Any]] = {}
     for c in cells:
-        seen.setdefault(c["embedder"], c.get("embedder_info") or {})
+        seen.setdefault(c.embedder, c.embedder_info)
     rows = [[n, i.get("family", ""), i.get("direction", ""), str(len(i.get("layers", []))),
              "/".join(map(str, sorted(set(i.get("layer_dims", []))))), i.get("checkpoint", ""),
              i.get("fingerprint", "")] for n, i in seen.items()]
@@ -200,12 +205,12 @@ def _models(cells: list[dict[str, Any]]) -> str:
             + "\n\nLoad and run times are in cells.jsonl (they vary between machines; the tables do not).\n")
 
 
-def _datasets(cells: list[dict[str, Any]]) -> str:
+def _datasets(cells: list[Cell]) -> str:
     from bench.datasets import get_dataset
 
     names: dict[str, None] = {}
     for c in cells:
-        for d in (c.get("task_meta") or {}).get("datasets", []):
+        for d in c.task_meta.get("datasets", []):
             names.setdefault(d, None)
     rows = []
     for n in names:
@@ -219,15 +224,15 @@ def _datasets(cells: list[dict[str, Any]]) -> str:
             + md_table(["dataset", "title", "licence", "citation", "sha256 (12)"], rows) + "\n")
 
 
-def _plots(cells: list[dict[str, Any]], plot_dir: Path) -> list[Path]:
+def _plots(cells: list[Cell], plot_dir: Path) -> list[Path]:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    by_task: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_task: dict[str, list[Cell]] = defaultdict(list)
     for c in cells:
-        by_task[c["task"]].append(c)
+        by_task[c.task].append(c)
     written = []
     plot_dir.mkdir(parents=True, exist_ok=True)
     embs, _ = _order(cells)
@@ -236,17 +241,17 @@ def _plots(cells: list[dict[str, Any]], plot_dir: Path) -> list[Path]:
         fig, ax = plt.subplots(figsize=(6, 3.6))
         metric = ""
         for c in tcells:
-            res = [r for r in c["results"] if r["value"] is not None]
+            res = [r for r in c.results if not math.isnan(r.value)]
             if not res:
                 continue
-            metric = res[0]["metric"]
+            metric = res[0].metric
             if len(res) == 1:
-                ax.axhline(res[0]["value"], linestyle="--", linewidth=1, label=f"{c['embedder']} (one layer)",
-                           color=color[c["embedder"]])
+                ax.axhline(res[0].value, linestyle="--", linewidth=1, label=f"{c.embedder} (one layer)",
+                           color=color[c.embedder])
                 continue
             depth = [i / (len(res) - 1) for i in range(len(res))]
-            ax.plot(depth, [r["value"] for r in res], marker="o", markersize=3, label=c["embedder"],
-                    color=color[c["embedder"]])
+            ax.plot(depth, [r.value for r in res], marker="o", markersize=3, label=c.embedder,
+                    color=color[c.embedder])
         ax.set_xlabel("relative layer depth (0 = embedding layer, 1 = top)")
         ax.set_ylabel(metric)
         ax.set_title(task)

@@ -73,7 +73,9 @@ class TaskResult:
         unknown = set(d) - known
         if unknown:
             raise ValueError(f"TaskResult got unknown fields {sorted(unknown)}")
-        return cls(**d)
+        # JSON has no NaN: a stored null score is NaN again
+        nan = {k: float("nan") for k in ("value", "ci_low", "ci_high") if k in d and d[k] is None}
+        return cls(**{**d, **nan})
 
 
 def library_versions() -> dict[str, str]:

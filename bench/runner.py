@@ -1,9 +1,18 @@
 """The runner: every (embedder, task) cell of a suite, resumable, failure-tolerant.
 
-For each embedder, the cells not yet finished are run; the model is loaded once, and only
-if some cell needs it. Each finished cell is appended to the store at once. An exception in
-a model load or a task is recorded as a failed cell (with the error and traceback) and the
-run goes on; re-running the same command retries failed cells and skips finished ones.
+For each embedder, the runner first names every cell WITHOUT loading anything: the
+embedder's identity (:func:`embeddings.identity`: a stand-in's recipe, a package's pinned
+checksums) plus each task's resolved settings, version and dataset checksums give the cell's
+key (:class:`~bench.cell.CellIdentity`). Cells whose key is finished in the store are
+skipped; only if some cell remains is the model loaded (and, when its identity could not be
+named beforehand, its fingerprint completes the keys). Each finished cell is appended to the
+store at once.
+
+Failures stay local: an exception while loading a model or running a task is recorded as a
+failed cell (with the error and traceback) and the run goes on; re-running the same command
+retries failed cells and skips finished ones. Errors ctxbench raises on purpose
+(:class:`~embeddings.support.errors.CtxbenchError`: a missing dataset, a bad file) are
+logged in one line; anything else is a bug, and its traceback is logged too.
 """
 
 from __future__ import annotations
@@ -18,14 +27,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import embeddings
+from bench.cell import Cell, CellIdentity
 from bench.store import ResultStore
-from bench.suite import EmbedderSpec, Suite, TaskSpec, cell_key
-from bench.tasks import get_task
+from bench.suite import EmbedderSpec, Suite, TaskSpec
+from bench.tasks import Task, get_task
 from embeddings.base import Embedder
 from embeddings.cached import CachedEmbedder
 from embeddings.progress import progress_bar
+from embeddings.support.errors import CtxbenchError
 
 logger = logging.getLogger(__name__)
+
+Loader = Callable[..., Embedder]
 
 
 @dataclass
@@ -40,16 +53,32 @@ def _now() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
-def _failure(key: str, emb: EmbedderSpec, task: TaskSpec, stage: str, exc: BaseException) -> dict[str, Any]:
-    return {"key": key, "embedder": emb.name, "embedder_options": emb.options, "task": task.name,
-            "settings": task.settings, "status": "failed", "stage": stage,
-            "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(limit=8),
-            "finished": _now()}
+def _log_failure(what: str, exc: BaseException) -> None:
+    if isinstance(exc, CtxbenchError):
+        logger.error("%s failed: %s", what, exc)
+    else:  # a bug: show where
+        logger.error("%s failed with an unexpected %s", what, type(exc).__name__, exc_info=exc)
 
 
-def run_suite(suite: Suite, store: ResultStore, *,
-              loader: Callable[..., Embedder] | None = None,
-              on_cell: Callable[[dict[str, Any]], None] | None = None) -> RunSummary:
+def cell_identity(emb: EmbedderSpec, embedder_identity: str, spec: TaskSpec, task: Task) -> CellIdentity:
+    """The identity of one cell (see :class:`~bench.cell.CellIdentity`)."""
+    return CellIdentity(
+        embedder=emb.name, embedder_options=dict(emb.options), embedder_identity=embedder_identity,
+        task=spec.name, settings=dict(task.settings), task_version=str(task.meta.version),
+        dataset_sha256=task.dataset_sha256(), given_settings=dict(spec.settings))
+
+
+def _failed(ident: CellIdentity | None, emb: EmbedderSpec, spec: TaskSpec, stage: str, exc: BaseException,
+            slot: str, info: dict[str, Any] | None = None) -> Cell:
+    key = ident.key if ident else f"{slot}#failed"
+    return Cell(key=key, slot=slot, embedder=emb.name, task=spec.name, status="failed", identity=ident,
+                embedder_options=dict(emb.options), settings=dict(spec.settings), embedder_info=info or {},
+                stage=stage, error=f"{type(exc).__name__}: {exc}",
+                traceback="".join(traceback.format_exception(exc, limit=12)), finished=_now())
+
+
+def run_suite(suite: Suite, store: ResultStore, *, loader: Loader | None = None,
+              on_cell: Callable[[Cell], None] | None = None, rerun: bool = False) -> RunSummary:
     """Run every unfinished cell of ``suite`` into ``store``.
 
     Parameters
@@ -58,63 +87,102 @@ def run_suite(suite: Suite, store: ResultStore, *,
         ``loader(name, **options) -> Embedder``; defaults to :func:`embeddings.load`.
     on_cell : callable, optional
         Called with each new cell record (the CLI prints a line per cell).
+    rerun : bool
+        Run every cell of the suite again even when a finished record with the same
+        identity exists (the new record supersedes it).
     """
+    from bench.cell import slot_of
+
     load = loader or embeddings.load
     summary = RunSummary()
     start = time.perf_counter()
+    store.repair()
     done = store.done_keys()
-    cells = [(e, t) for e in suite.embedders for t in suite.tasks]
-    bar = progress_bar(total=len(cells), desc=f"suite {suite.name}", unit="cell")
+    bar = progress_bar(total=len(suite.embedders) * len(suite.tasks), desc=f"suite {suite.name}", unit="cell")
+
+    def record(cell: Cell) -> None:
+        if cell.ok:
+            summary.ran += 1
+        else:
+            summary.failed += 1
+        store.add(cell)
+        bar.update(1)
+        if on_cell:
+            on_cell(cell)
+
+    # tasks are built once; a task that cannot even be built fails its cells for every model
+    tasks: dict[int, Task | BaseException] = {}
+    for i, spec in enumerate(suite.tasks):
+        try:
+            tasks[i] = get_task(spec.name, **spec.settings)
+        except Exception as exc:
+            _log_failure(f"building task {spec.name}", exc)
+            tasks[i] = exc
+
     for emb_spec in suite.embedders:
-        todo = [t for t in suite.tasks if cell_key(emb_spec, t) not in done]
-        summary.skipped += len(suite.tasks) - len(todo)
-        bar.update(len(suite.tasks) - len(todo))
+        slots = [slot_of(emb_spec.name, emb_spec.options, t.name, t.settings) for t in suite.tasks]
+        try:
+            ident = embeddings.identity(emb_spec.name, **emb_spec.options)
+        except Exception as exc:  # an unknown name, a bad option: every cell of this model fails
+            _log_failure(f"naming {emb_spec.name}", exc)
+            for spec, slot in zip(suite.tasks, slots, strict=True):
+                record(_failed(None, emb_spec, spec, "load", exc, slot))
+            continue
+        emb: Embedder | None = None
+        if ident is None:  # only the loaded model can name itself
+            try:
+                emb = load(emb_spec.name, **emb_spec.options)
+                ident = f"fingerprint:{emb.fingerprint()}"
+            except Exception as exc:
+                _log_failure(f"loading {emb_spec.name}", exc)
+                for spec, slot in zip(suite.tasks, slots, strict=True):
+                    record(_failed(None, emb_spec, spec, "load", exc, slot))
+                continue
+        todo: list[tuple[TaskSpec, Task, CellIdentity]] = []
+        for i, spec in enumerate(suite.tasks):
+            task = tasks[i]
+            if isinstance(task, BaseException):
+                record(_failed(None, emb_spec, spec, "task", task, slots[i]))
+                continue
+            cid = cell_identity(emb_spec, ident, spec, task)
+            if cid.key in done and not rerun:
+                summary.skipped += 1
+                bar.update(1)
+                continue
+            todo.append((spec, task, cid))
         if not todo:
             continue
         t0 = time.perf_counter()
-        try:
-            emb = load(emb_spec.name, **emb_spec.options)
-        except Exception as exc:  # record and go on with the next model
-            logger.exception("loading %s failed", emb_spec.name)
-            for task_spec in todo:
-                rec = _failure(cell_key(emb_spec, task_spec), emb_spec, task_spec, "load", exc)
-                store.add(rec)
-                summary.failed += 1
-                bar.update(1)
-                if on_cell:
-                    on_cell(rec)
-            continue
+        if emb is None:
+            try:
+                emb = load(emb_spec.name, **emb_spec.options)
+            except Exception as exc:  # record and go on with the next model
+                _log_failure(f"loading {emb_spec.name}", exc)
+                for spec, _, cid in todo:
+                    record(_failed(cid, emb_spec, spec, "load", exc, cid.slot))
+                continue
         load_seconds = round(time.perf_counter() - t0, 3)
-        if not getattr(emb, "stateful", False):
-            emb = CachedEmbedder(emb)  # tasks share inputs (word lists, probe sentences)
-        info = {**emb.describe(), "options": emb_spec.options, "load_seconds": load_seconds}
-        for task_spec in todo:
-            key = cell_key(emb_spec, task_spec)
-            bar.set_postfix_str(f"{emb_spec.name} / {task_spec.name}")
+        model: Embedder = emb if emb.stateful else CachedEmbedder(emb)  # tasks share inputs
+        info = {**model.describe(), "options": emb_spec.options, "load_seconds": load_seconds,
+                "identity": ident}
+        for spec, task, cid in todo:
+            bar.set_postfix_str(f"{emb_spec.name} / {spec.name}")
             t1 = time.perf_counter()
             try:
-                task = get_task(task_spec.name, **task_spec.settings)
-                out = task.run(emb)
-                rec = {"key": key, "embedder": emb_spec.name, "embedder_options": emb_spec.options,
-                       "task": task_spec.name, "settings": task_spec.settings, "status": "ok",
-                       "task_meta": {k: (list(v) if isinstance(v, tuple) else v)
-                                     for k, v in task.meta.__dict__.items()},
-                       "embedder_info": info, "results": [r.to_dict() for r in out.results],
-                       "selection": out.selection.to_dict() if out.selection else None,
-                       "seconds": round(time.perf_counter() - t1, 3), "finished": _now(),
-                       "suite": suite.name}
-                summary.ran += 1
+                out = task.run(model)
+                cell = Cell(
+                    key=cid.key, slot=cid.slot, embedder=emb_spec.name, task=spec.name, status="ok", identity=cid,
+                    embedder_options=dict(emb_spec.options), settings=dict(spec.settings),
+                    results=tuple(out.results), selection=out.selection, embedder_info=info,
+                    task_meta={k: (list(v) if isinstance(v, tuple) else v) for k, v in task.meta.__dict__.items()},
+                    seconds=round(time.perf_counter() - t1, 3), finished=_now(), suite=suite.name)
             except Exception as exc:
-                logger.exception("%s on %s failed", task_spec.name, emb_spec.name)
-                rec = _failure(key, emb_spec, task_spec, "task", exc)
-                rec["embedder_info"] = info
-                summary.failed += 1
-            store.add(rec)
-            bar.update(1)
-            if on_cell:
-                on_cell(rec)
-        del emb
+                _log_failure(f"{spec.name} on {emb_spec.name}", exc)
+                cell = _failed(cid, emb_spec, spec, "task", exc, cid.slot, info)
+            record(cell)
+        del emb, model
         gc.collect()
     bar.close()
+    store.compact()
     summary.seconds = round(time.perf_counter() - start, 1)
     return summary

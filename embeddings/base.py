@@ -117,6 +117,14 @@ class Embedder(ABC):
     direction: str = "none"
     layers: list[str] = ["emb"]
     layer_dims: list[int] = [0]
+    #: human label of the weights, shown next to every result ("" means: the name)
+    checkpoint: str = ""
+    #: True when a call's vectors depend on earlier calls (ELMo's original carried LSTM state):
+    #: such a model cannot be cached per sentence and must see sentences in order
+    stateful: bool = False
+    #: True for a representation built only from context-free (static) vectors even though it
+    #: depends on the sentence (e.g. a bag of context words): comparisons count it as static
+    static_source: bool = False
     #: sentences per call to :meth:`_embed`
     batch_size: int = 32
     #: sort sentences by length before batching (turned off by stateful models)
@@ -134,6 +142,14 @@ class Embedder(ABC):
         Subclasses extend it with their options; the runner records it next to results.
         """
         return {"name": self.name}
+
+    def vocabulary(self) -> list[str] | None:
+        """The model's own words in frequency order, or None when it has no closed vocabulary.
+
+        An optional capability: static models have one (analogy ranks candidates over it);
+        sub-word and character models return None.
+        """
+        return None
 
     def weights_identity(self) -> str:
         """A string naming the weights (a checksum, a package version, a path + size).
@@ -160,7 +176,8 @@ class Embedder(ABC):
             "direction": self.direction,
             "layers": list(self.layers),
             "layer_dims": list(self.layer_dims),
-            "checkpoint": getattr(self, "checkpoint", self.name),
+            "checkpoint": self.checkpoint or self.name,
+            "static_source": self.static_source,
             "fingerprint": self.fingerprint(),
         }
 

@@ -32,7 +32,7 @@ class CachedEmbedder(Embedder):
     """Wraps ``inner``: same name, layers, config and fingerprint; results memoised per sentence."""
 
     def __init__(self, inner: Embedder, *, max_bytes: int = 2 * 1024**3) -> None:
-        if getattr(inner, "stateful", False):
+        if inner.stateful:
             raise ValueError(f"{inner.name} is stateful: its vectors depend on earlier calls, "
                              "so they cannot be cached per sentence")
         self.inner = inner
@@ -41,15 +41,13 @@ class CachedEmbedder(Embedder):
         self._bytes = 0
         self.hits = 0
         self.misses = 0
-        for attr in ("name", "family", "contextual", "direction", "layers", "layer_dims", "batch_size"):
+        for attr in ("name", "family", "contextual", "direction", "layers", "layer_dims", "batch_size",
+                     "checkpoint", "static_source"):
             setattr(self, attr, getattr(inner, attr))
         self.sort_by_length = inner.sort_by_length  # type: ignore[misc]
 
-    def __getattr__(self, attr: str) -> Any:
-        # optional capabilities of the wrapped model (vocabulary(), checkpoint, ...)
-        if attr == "inner":
-            raise AttributeError(attr)
-        return getattr(self.inner, attr)
+    def vocabulary(self) -> list[str] | None:
+        return self.inner.vocabulary()
 
     def config(self) -> dict[str, Any]:
         return self.inner.config()

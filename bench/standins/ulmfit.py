@@ -90,7 +90,8 @@ def load(**options: Any) -> UlmfitEmbedder:
     """The ``ulmfit-brown`` stand-in (trained on first use, then loaded from the cache)."""
     full, other = _settings(options)
     backward = bool(other.get("backward", False))
-    lms: list[LoadedLM] = [load_own(checkpoint_dir(reverse=d, **options)) for d in ([False, True] if backward else [False])]
+    directions = [False, True] if backward else [False]
+    lms: list[LoadedLM] = [load_own(checkpoint_dir(reverse=d, **options)) for d in directions]
     ppl = lms[0].meta.get("held_out_perplexity")
     label = (f"ulmfit-brown (ctxbench stand-in: AWD-LSTM {full['emb_sz']}/{full['n_hid']}x{full['n_layers']}, "
              f"vocab {lms[0].model.config.vocab_size}, trained on Brown, seed {full['seed']}, "

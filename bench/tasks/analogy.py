@@ -53,10 +53,7 @@ BLOCK_ELEMENTS = 1 << 22
 
 def embedder_vocabulary(embedder: Embedder) -> list[str] | None:
     """The optional capability: ``embedder.vocabulary()`` (words in frequency order), or None."""
-    fn = getattr(embedder, "vocabulary", None)
-    if not callable(fn):
-        return None
-    words = fn()
+    words = embedder.vocabulary()
     return list(words) if words is not None else None
 
 

@@ -151,7 +151,7 @@ class Task(ABC):
         out = self.evaluate(embedder)
         seconds = round(time.perf_counter() - start, 3)
         versions = library_versions()
-        checkpoint = getattr(embedder, "checkpoint", embedder.name)
+        checkpoint = embedder.checkpoint or embedder.name
         out.results = [
             TaskResult(**{**r.to_dict(), "seconds": seconds, "versions": versions,
                           "checkpoint": r.checkpoint or checkpoint})

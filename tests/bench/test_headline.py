@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from bench.cell import Cell
 from bench.headline import headline, render_headline
 from bench.stats import paired_bootstrap_diff, spearman
 
@@ -24,11 +27,15 @@ def cell(
     higher=True,
     oracle=False,
 ):
-    return {
+    return Cell.from_dict({
+        "key": f"{embedder}::{task}#1",
+        "slot": f"{embedder}::{task}",
         "embedder": embedder,
         "task": task,
         "status": status,
-        "results": [{"metric": metric}],
+        "results": [{"metric": metric, "layer": "L", "value": value}],
+        "shared": {"task": task, "embedder": embedder, "protocol": {}, "dataset_sha256": {}, "versions": {},
+                   "seconds": 0.0, "checkpoint": embedder},
         "embedder_info": {"family": family, "contextual": contextual, "checkpoint": embedder},
         "task_meta": {"metric": metric, "higher_is_better": higher},
         "selection": {
@@ -42,7 +49,7 @@ def cell(
             "oracle": oracle,
             "items": {"ids": list(ids), "pred": list(pred), "gold": list(gold), "metric": metric},
         },
-    }
+    })
 
 
 def test_best_of_each_side_and_paired_difference_on_the_intersection():
@@ -87,7 +94,7 @@ def test_lower_is_better_and_descriptive_tasks():
         cell("gpt", "t", "gpt", True, 0.7, "abc", [1, 1, 1], higher=False),
     ]
     geo = cell("bert", "geometry", "bert", True, 0.3, "abc", [0, 0, 1])
-    geo["selection"] = None
+    geo = dataclasses.replace(geo, selection=None)
     df = headline(cells + [geo], n_boot=100)
     assert df.iloc[0]["contextual_model"] == "bert"
     assert df.iloc[1]["task"] == "geometry" and "descriptive" in df.iloc[1]["note"]

@@ -1,4 +1,4 @@
-"""Runner + store: resumable runs, no duplicate cells, failures recorded and isolated."""
+"""The runner: resumable runs, cell identity, no duplicate cells, failures recorded and isolated."""
 
 from __future__ import annotations
 
@@ -22,9 +22,11 @@ def test_run_writes_one_cell_per_embedder_and_task(tmp_path):
     summary = run_suite(Suite.from_dict(SUITE), store)
     assert (summary.ran, summary.failed) == (4, 0)
     cells = store.cells()
-    assert len(cells) == 4 and all(c["status"] == "ok" for c in cells)
-    limited = next(c for c in cells if c["task"] == "simlex999")
-    assert limited["results"][0]["total"] == 100 and limited["results"][0]["protocol"]["limit"] == 100
+    assert len(cells) == 4 and all(c.ok for c in cells)
+    limited = next(c for c in cells if c.task == "simlex999")
+    assert limited.results[0].total == 100 and limited.results[0].protocol["limit"] == 100
+    assert limited.identity is not None and limited.identity.settings["limit"] == 100
+    assert limited.identity.dataset_sha256 and limited.identity.embedder_identity.startswith("random:")
     lines = (tmp_path / "cells.jsonl").read_text().splitlines()
     assert len(lines) == 4 and all(json.loads(line)["key"] for line in lines)
 
@@ -44,8 +46,54 @@ def test_interrupted_run_resumes_without_duplicates(tmp_path):
     assert len(store.records()) == 2  # the first model's two cells were kept
     summary = run_suite(Suite.from_dict(SUITE), store)
     assert (summary.ran, summary.skipped) == (2, 2)
-    keys = [r["key"] for r in store.records()]
+    keys = [r.key for r in store.records()]
     assert len(keys) == len(set(keys)) == 4
+
+
+def test_a_changed_task_version_reruns_exactly_the_affected_cells(tmp_path, monkeypatch):
+    from bench.tasks.similarity import SimilarityTask
+
+    store = ResultStore(tmp_path)
+    run_suite(Suite.from_dict(SUITE), store)
+    real_init = SimilarityTask.__init__
+
+    def bumped(self, **settings):  # a protocol change to ws353 only: its task version moves
+        real_init(self, **settings)
+        if self.meta.name == "ws353":
+            self.meta = type(self.meta)(**{**self.meta.__dict__, "version": "2"})
+
+    monkeypatch.setattr(SimilarityTask, "__init__", bumped)
+    summary = run_suite(Suite.from_dict(SUITE), store)
+    assert (summary.ran, summary.skipped) == (2, 2)
+    assert {c.task for c in store.cells() if c.identity.task_version == "2"} == {"ws353"}
+    assert len(store.cells()) == 4 and len(store.records()) == 4  # superseded versions compacted away
+
+
+def test_a_changed_dataset_checksum_reruns_its_cells(tmp_path, monkeypatch):
+    from bench.tasks.base import Task
+
+    store = ResultStore(tmp_path)
+    run_suite(Suite.from_dict(SUITE), store)
+    real = Task.dataset_sha256
+
+    def changed(self):
+        pins = real(self)
+        return {k: ("0" * 64 if k.startswith("simlex999/") else v) for k, v in pins.items()}
+
+    monkeypatch.setattr(Task, "dataset_sha256", changed)
+    summary = run_suite(Suite.from_dict(SUITE), store)
+    assert (summary.ran, summary.skipped) == (2, 2)
+    assert all(c.task == "simlex999" for c in store.cells() if c.identity.dataset_sha256.get("simlex999/pairs")
+               == "0" * 64)
+
+
+def test_rerun_forces_the_selected_cells(tmp_path):
+    store = ResultStore(tmp_path)
+    suite = Suite.from_dict(SUITE)
+    run_suite(suite, store)
+    again = run_suite(suite.select(tasks=["ws353"]), store, rerun=True)
+    assert (again.ran, again.skipped) == (2, 0)
+    assert len(store.cells()) == 4
 
 
 def test_a_failing_model_or_task_loses_nothing_else(tmp_path):
@@ -65,11 +113,12 @@ def test_a_failing_model_or_task_loses_nothing_else(tmp_path):
         return embeddings.load(name, **options)
 
     summary = run_suite(suite, store, loader=loader)
-    by = {(c["embedder"], c["task"]): c for c in store.cells()}
-    assert by[("random", "ws353")]["status"] == "failed" and "boom on tiger" in by[("random", "ws353")]["error"]
-    assert by[("random", "simlex999")]["status"] == "ok"
-    assert by[("randon", "ws353")]["stage"] == "load"
-    assert "did you mean" in by[("randon", "ws353")]["error"]
+    by = {(c.embedder, c.task): c for c in store.cells()}
+    assert by[("random", "ws353")].status == "failed" and "boom on tiger" in by[("random", "ws353")].error
+    assert "Traceback" in by[("random", "ws353")].traceback
+    assert by[("random", "simlex999")].ok
+    assert by[("randon", "ws353")].stage == "load"
+    assert "did you mean" in by[("randon", "ws353")].error
     assert summary.failed == 3
     # the failed cells are retried on the next run; the finished one is not
     again = run_suite(suite, store, loader=loader)
@@ -79,10 +128,15 @@ def test_a_failing_model_or_task_loses_nothing_else(tmp_path):
     assert "boom on tiger" in (tmp_path / "failures.md").read_text()
 
 
-def test_store_reports_a_corrupt_line_with_its_number(tmp_path):
-    (tmp_path / "cells.jsonl").write_text('{"key": "a", "embedder": "e", "task": "t", "status": "ok"}\n{oops\n')
-    with pytest.raises(ValueError, match=r"cells.jsonl:2"):
-        ResultStore(tmp_path).cells()
+def test_models_are_not_loaded_when_every_cell_is_finished(tmp_path):
+    store = ResultStore(tmp_path)
+    run_suite(Suite.from_dict(SUITE), store)
+
+    def no_loading(name, **options):
+        raise AssertionError("a finished suite must not load any model")
+
+    summary = run_suite(Suite.from_dict(SUITE), store, loader=no_loading)
+    assert (summary.ran, summary.skipped, summary.failed) == (0, 4, 0)
 
 
 def test_suite_errors_are_precise(tmp_path):
