@@ -63,7 +63,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from embeddings.support.errors import CacheNotWritable, ChecksumMismatch, DownloadError
 from embeddings.support.files import atomic_path, file_lock, sha256_file, write_text_atomic
@@ -266,21 +266,21 @@ def _fetch(plan: _Plan, expected: str | None, how: str, stale: str | None) -> tu
         return got, "download"
 
     archive = download_path(plan.url)
-    fresh = _ensure_archive(plan, archive, force=False)
-    got = _extract_checked(plan, archive, expected)
-    if got is not None and (expected is None or got == expected):
-        return got, "download" if fresh else "archive"
-    if not fresh:  # a kept archive that no longer holds the right member: download it again, once
+    how_got = _ensure_archive(plan, archive, force=False)
+    digest = _extract_checked(plan, archive, expected)
+    if digest is not None and (expected is None or digest == expected):
+        return digest, "archive" if how_got == "kept" else "download"
+    if how_got != "downloaded":  # a kept (or resumed) archive without the right member: download it whole, once
         logger.warning("%s: %s does not give the expected member; downloading it again", plan.what, archive)
         _ensure_archive(plan, archive, force=True)
-        got = _extract_checked(plan, archive, expected)
-        if got is not None and (expected is None or got == expected):
-            return got, "download"
+        digest = _extract_checked(plan, archive, expected)
+        if digest is not None and (expected is None or digest == expected):
+            return digest, "download"
     archive.unlink(missing_ok=True)  # proven wrong: do not keep it
-    if got is None:
+    if digest is None:
         raise _download_error(plan, f"the archive has no member {plan.member!r} (or is not a zip/tar)",
                               attempts=1)
-    raise _mismatch(plan, got, expected or "", how, stale)
+    raise _mismatch(plan, digest, expected or "", how, stale)
 
 
 def download_path(url: str) -> Path:
@@ -293,19 +293,19 @@ def download_path(url: str) -> Path:
     return cache_root() / "downloads" / (hashlib.sha1(url.encode()).hexdigest()[:8] + "-" + name)
 
 
-def _ensure_archive(plan: _Plan, archive: Path, *, force: bool) -> bool:
-    """Download the archive unless it is kept already (or ``force``); True when downloaded now."""
+def _ensure_archive(plan: _Plan, archive: Path, *, force: bool) -> str:
+    """Download the archive unless it is kept already (or ``force``): "kept", "downloaded" or "resumed"."""
     assert plan.url is not None
     _ensure_dir(archive.parent)
     with _lock(archive):
         if archive.is_file() and not force:
-            return False
+            return "kept"
         part = archive.with_name(archive.name + ".part")
         if force:
             part.unlink(missing_ok=True)
-        _download(plan, part)
+        resumed = _download(plan, part)
         _replace(part, archive)
-    return True
+    return "resumed" if resumed else "downloaded"
 
 
 def _extract_checked(plan: _Plan, archive: Path, expected: str | None) -> str | None:
@@ -338,11 +338,11 @@ def _extract_member(archive: Path, member: str, out: Path) -> None:
             shutil.copyfileobj(src, dst)
         return
     with tarfile.open(archive) as tf:
-        src = tf.extractfile(member)
-        if src is None:
+        data = tf.extractfile(member)
+        if data is None:
             raise FileNotFoundError(f"{member} is not a regular file in {archive}")
-        with src, open(out, "wb") as dst:
-            shutil.copyfileobj(src, dst)
+        with data, open(out, "wb") as dst:
+            shutil.copyfileobj(data, dst)
 
 
 # -- HTTP: one resumable, retried download -----------------------------------------------------
@@ -552,7 +552,7 @@ def _lock(target: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _open_part(part: Path, mode: str) -> Iterator[BinaryIO]:
+def _open_part(part: Path, mode: str) -> Iterator[IO[bytes]]:
     """The .part file; failures to open, write (see :func:`_write`) or flush it are the cache's."""
     try:
         out = open(part, mode)  # noqa: SIM115 - closed below
@@ -567,7 +567,7 @@ def _open_part(part: Path, mode: str) -> Iterator[BinaryIO]:
             raise CacheNotWritable(part.parent, e) from e
 
 
-def _write(out: BinaryIO, block: bytes, part: Path) -> None:
+def _write(out: IO[bytes], block: bytes, part: Path) -> None:
     try:
         out.write(block)
     except OSError as e:  # disk full, quota, read-only remount: not a network problem, no retry

@@ -99,6 +99,9 @@ class Server:
         if path == "/slow":
             self.stop.wait(5)  # far longer than the client's timeout
             return self._send(h, 200, GOOD)
+        if path == "/slowish":  # answers, but only after the client has had time to start a second fetch
+            self.stop.wait(0.3)
+            return self._serve(h, GOOD)
         if path == "/flaky":
             if n <= self.flaky_failures:
                 return h.send_error(503)
@@ -266,6 +269,18 @@ def test_stale_partial_file_from_another_version_is_downloaded_whole(server, des
     assert server.requests == [("/good", "bytes=4000-"), ("/good", None)]
 
 
+def test_two_concurrent_fetches_download_once(server, dest):
+    results: list[Fetched] = []
+    threads = [threading.Thread(target=lambda: results.append(fetch_verified(server.url("/slowish"), GOOD_SHA, dest)))
+               for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(5)
+    assert sorted(r.source for r in results) == ["cache", "download"] and server.hits("/slowish") == 1
+    assert dest.read_bytes() == GOOD
+
+
 def test_offline_error_says_what_to_do(dest, _env):
     url = f"http://127.0.0.1:{_closed_port()}/wic.zip"
     with pytest.raises(DownloadError) as e:
@@ -363,6 +378,17 @@ def test_a_kept_archive_that_changed_is_downloaded_again_once(server, tmp_path):
     kept.write_bytes(b"not a zip any more")
     got = fetch_verified(server.url("/a.zip"), _sha(MEMBERS["data/b.txt"]), b, member="data/b.txt")
     assert got.source == "download" and b.read_bytes() == MEMBERS["data/b.txt"] and server.hits("/a.zip") == 2
+
+
+def test_archive_resumed_from_another_version_is_downloaded_whole(server, tmp_path):
+    archive = fetch_module.download_path(server.url("/a.zip"))
+    part = archive.with_name(archive.name + ".part")
+    part.parent.mkdir(parents=True)
+    part.write_bytes(b"PK" + b"\0" * 100)  # a stale partial download of some other archive
+    target = tmp_path / "cache" / "d" / "a.txt"
+    got = fetch_verified(server.url("/a.zip"), _sha(MEMBERS["data/a.txt"]), target, member="data/a.txt")
+    assert got.source == "download" and target.read_bytes() == MEMBERS["data/a.txt"]
+    assert server.requests == [("/a.zip", "bytes=102-"), ("/a.zip", None)]
 
 
 # -- the read-only mirror ----------------------------------------------------------------------
