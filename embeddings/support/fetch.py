@@ -199,6 +199,10 @@ def fetch_verified(
             _write_record(record_path, what, url, member, got, dest)
             return Fetched(dest, got, False, "cache", record_path)
         if got == expected:
+            if rec is not None and _stat_differs(rec, dest):  # touched, same content: save the next process a hash
+                with contextlib.suppress(CacheNotWritable):
+                    _write_record(record_path, what, rec.get("url"), rec.get("member"), got, dest,
+                                  recorded=rec.get("recorded"))
             return Fetched(dest, got, pin is not None, "cache", vouch)
         stale = got
         logger.warning("%s: the cached copy %s has sha256 %s, expected %s; fetching it again", what, dest, got,
@@ -473,11 +477,16 @@ def _digest(path: Path, rec: dict[str, Any] | None = None) -> str:
     st = path.stat()
     key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
     if key not in _memo:
-        if rec and rec.get("bytes") == st.st_size and rec.get("mtime_ns") == st.st_mtime_ns:
+        if rec and not _stat_differs(rec, path):
             _memo[key] = rec["sha256"]
         else:
             _memo[key] = sha256_file(path)
     return _memo[key]
+
+
+def _stat_differs(rec: dict[str, Any], path: Path) -> bool:
+    st = path.stat()
+    return rec.get("bytes") != st.st_size or rec.get("mtime_ns") != st.st_mtime_ns
 
 
 def _remember(path: Path, digest: str) -> None:

@@ -474,6 +474,29 @@ def test_unpinned_mirror_copy_is_checked_against_an_existing_record(server, tmp_
         fetch_verified(server.url("/good"), None, dest, mirror="good.bin")
 
 
+def test_a_copy_put_in_the_cache_by_hand_is_recorded_on_first_use(dest):
+    dest.parent.mkdir(parents=True)
+    dest.write_bytes(GOOD)
+    got = fetch_verified(None, None, dest)
+    assert (got.source, got.verified, got.sha256) == ("cache", False, GOOD_SHA)
+    assert json.loads(got.record.read_text())["sha256"] == GOOD_SHA
+
+
+def test_a_new_process_trusts_the_record_for_an_unchanged_file(server, dest, monkeypatch):
+    fetch_verified(server.url("/good"), None, dest)
+    monkeypatch.setattr(fetch_module, "_memo", {})  # as in a new process
+    calls: list[Path] = []
+    real = fetch_module.sha256_file
+    monkeypatch.setattr(fetch_module, "sha256_file", lambda p: calls.append(Path(p)) or real(p))
+    assert fetch_verified(server.url("/good"), None, dest).sha256 == GOOD_SHA and calls == []
+    os.utime(dest, ns=(0, 0))  # same bytes, another mtime: hashed once, and the record learns the new mtime
+    monkeypatch.setattr(fetch_module, "_memo", {})
+    assert fetch_verified(server.url("/good"), None, dest).source == "cache" and calls == [dest]
+    monkeypatch.setattr(fetch_module, "_memo", {})
+    fetch_verified(server.url("/good"), None, dest)
+    assert calls == [dest] and server.hits("/good") == 1
+
+
 def test_malformed_record_names_the_file(dest):
     dest.parent.mkdir(parents=True)
     dest.write_bytes(GOOD)
