@@ -1,15 +1,16 @@
 """Published static checkpoints by name: download once, verify, load through the common loader.
 
 Each entry says where the canonical file is, which archive member holds the vectors, its
-format and its casing rule. None of these publishers gives a sha256, so (unless one is
-pinned in :data:`PUBLISHED`) the sha256 of the download is RECORDED on first download in
-``<cache>/models/published/<name>/download.json`` and every later load checks the file
-against it (trust on first use); the checkpoint label then says "unverified" and shows the
-recorded digest, so results cannot be mistaken for a checked copy.
+format and its casing rule. Files come from :func:`embeddings.support.fetch.fetch_verified`:
+the mirror (``CTXBENCH_MIRROR``/models/<name>/<file>), else ``<cache>/models/published/<name>/``,
+else a download (resumable, retried; a zip is kept in ``<cache>/downloads`` and its member
+extracted). None of these publishers gives a sha256, so (unless one is pinned in
+:data:`PUBLISHED`) the sha256 of the vector file is RECORDED on first download in
+``<file>.sha256.json`` and every later load checks the file against it (trust on first
+use); the checkpoint label then says "unverified" and shows the recorded digest, so results
+cannot be mistaken for a checked copy.
 
-Files: the download is kept in ``<cache>/downloads`` (atomic write, progress bar: the
-dataset registry's helpers), a zip member is extracted next to ``download.json``, and big
-files are memory-mapped through a one-time conversion
+Big files are memory-mapped through a one-time conversion
 (:func:`embeddings.static_formats.load_static_file`, ``mmap=None`` picks it for files of
 1 GiB or more). Options ``max_vocab``/``vocab``/``mmap`` are passed on; ``url=`` points
 at a local mirror of the same file.
@@ -24,14 +25,14 @@ Examples
 
 from __future__ import annotations
 
-import json
 import logging
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from embeddings.static import StaticEmbedder
+from embeddings.support.fetch import Fetched, fetch_verified
+from embeddings.support.paths import cache_root
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ class Published:
     lowercase: bool
     title: str
     member: str | None = None
-    sha256: str | None = None  # of the downloaded file, when a publisher gives one
+    sha256: str | None = None  # of the vector file (the extracted member), when a publisher gives one
     citation: str = ""
     homepage: str = ""
 
@@ -119,74 +120,26 @@ PUBLISHED: dict[str, Published] = {
 
 
 def published_dir(checkpoint: str) -> Path:
-    from embeddings.support.paths import cache_root
-
+    """Where ``checkpoint``'s vector file and its record live in the cache."""
     return cache_root() / "models" / "published" / checkpoint
 
 
-def _record_or_verify(checkpoint: str, entry: Published, url: str, archive: Path) -> tuple[str, bool]:
-    """(sha256 of the download, verified against a published digest?). Records on first use."""
-    from bench.datasets.registry import ChecksumMismatch
-    from embeddings.support.files import sha256_file, write_text_atomic
+def fetch_published(checkpoint: str, *, url: str | None = None) -> Fetched:
+    """A verified (or recorded) local copy of ``checkpoint``'s vector file.
 
-    record_file = published_dir(checkpoint) / "download.json"
-    st = archive.stat()
-    record = json.loads(record_file.read_text(encoding="utf-8")) if record_file.is_file() else None
-    if record and record.get("bytes") == st.st_size and record.get("mtime_ns") == st.st_mtime_ns:
-        digest = record["sha256"]  # the same file as when it was hashed
-    else:
-        digest = sha256_file(archive)
-    expected = entry.sha256 or (record or {}).get("sha256")
-    if expected and digest != expected:
-        raise ChecksumMismatch(
-            f"{checkpoint}: {archive} has sha256 {digest}, but "
-            f"{'the published digest is' if entry.sha256 else 'the download recorded on first use had'} "
-            f"{expected}. The file is refused: delete it (and {record_file} if the new file is the one "
-            "you want) and load again."
-        )
-    if record is None or record.get("mtime_ns") != st.st_mtime_ns:
-        write_text_atomic(
-            record_file,
-            json.dumps(
-                {
-                    "checkpoint": checkpoint,
-                    "url": url,
-                    "sha256": digest,
-                    "bytes": st.st_size,
-                    "mtime_ns": st.st_mtime_ns,
-                    "recorded": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                    "verified_against_published": bool(entry.sha256),
-                },
-                indent=1,
-            ),
-        )
-    return digest, bool(entry.sha256)
-
-
-def fetch_published(checkpoint: str, *, url: str | None = None) -> tuple[Path, str, bool]:
-    """Download (once) and verify; returns (vector file, sha256 of the download, verified?)."""
-    from bench.datasets.registry import DataUnavailable, download_path, download_url, extract_member
-    from embeddings.support.files import atomic_path
-
+    Mirror (``models/<checkpoint>/<file>``), cache (:func:`published_dir`) or a download
+    through :func:`~embeddings.support.fetch.fetch_verified`: a zip's member is extracted
+    (the archive stays in ``<cache>/downloads``) and checked against the pin or, with none
+    published, against the sha256 recorded on first download (``<file>.sha256.json``).
+    """
     entry = PUBLISHED[checkpoint]
     url = url or entry.url
-    archive = download_path(url)
-    try:
-        download_url(url, archive)
-    except Exception as e:  # no network, 404: say what to do instead
-        raise DataUnavailable(
-            f"{checkpoint}: the download of {url} failed ({type(e).__name__}: {e}). Download it yourself and "
-            f"place it at {archive}, or load a local copy with embeddings.load('{entry.family}', path=...)."
-        ) from e
-    digest, verified = _record_or_verify(checkpoint, entry, url, archive)
-    if entry.member is None:
-        return archive, digest, verified
-    target = published_dir(checkpoint) / Path(entry.member).name
-    if not target.is_file():
-        logger.info("%s: extracting %s from %s", checkpoint, entry.member, archive)
-        with atomic_path(target) as tmp:
-            extract_member(archive, entry.member, tmp)
-    return target, digest, verified
+    name = Path(entry.member).name if entry.member else url.rstrip("/").rsplit("/", 1)[-1]
+    return fetch_verified(
+        url, entry.sha256, published_dir(checkpoint) / name, member=entry.member,
+        mirror=f"models/{checkpoint}/{name}", what=checkpoint,
+        hint=f"Or load a local copy with embeddings.load('{entry.family}', path=...).",
+    )
 
 
 def load_published(*, checkpoint: str, url: str | None = None, **options: Any) -> StaticEmbedder:
@@ -214,21 +167,24 @@ def load_published(*, checkpoint: str, url: str | None = None, **options: Any) -
             f"{sorted(allowed | {'url'})}"
         )
     entry = PUBLISHED[checkpoint]
-    path, digest, verified = fetch_published(checkpoint, url=url)
-    status = (
-        "sha256 verified" if verified else f"unverified: sha256 {digest[:12]}... recorded on first download"
-    )
+    got = fetch_published(checkpoint, url=url)
+    if got.verified:
+        status = "sha256 verified"
+    elif got.record is not None:
+        status = f"unverified: sha256 {got.sha256[:12]}... recorded on first download"
+    else:  # a mirror copy, with nothing to check it against
+        status = f"unverified: sha256 {got.sha256[:12]}..., none published or recorded"
     lowercase = options.pop("lowercase", entry.lowercase)
     emb = load_static_file(
-        path,
+        got.path,
         family=entry.family,
         format=entry.format,
         lowercase=lowercase,
         name=checkpoint,
         checkpoint=f"{entry.title} ({status})",
-        weights_id=f"sha256:{digest}",
+        weights_id=f"sha256:{got.sha256}",
         **options,
     )
     emb.options = {k: v for k, v in emb.options.items() if k not in ("path", "format")}
-    emb.verified = verified
+    emb.verified = got.verified
     return emb

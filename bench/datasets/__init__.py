@@ -1,15 +1,7 @@
-"""Datasets: the registry (metadata, checksums, fetch) and one parser module per format."""
+"""Datasets: the registry (metadata, checksums), verified fetching, one parser module per format."""
 
-from bench.datasets.registry import (
-    ChecksumMismatch,
-    DataFile,
-    Dataset,
-    DataUnavailable,
-    dataset_names,
-    fetch,
-    get_dataset,
-    register_dataset,
-)
+from bench.datasets.fetching import ChecksumMismatch, DataUnavailable, fetch, fetch_file
+from bench.datasets.registry import DataFile, Dataset, dataset_names, get_dataset, register_dataset
 
-__all__ = ["ChecksumMismatch", "DataFile", "DataUnavailable", "Dataset", "dataset_names", "fetch",
+__all__ = ["ChecksumMismatch", "DataFile", "DataUnavailable", "Dataset", "dataset_names", "fetch", "fetch_file",
            "get_dataset", "register_dataset"]

@@ -24,7 +24,8 @@ import csv
 from pathlib import Path
 from typing import NamedTuple
 
-from bench.datasets.registry import DataFile, Dataset, fetch, get_dataset, register_dataset
+from bench.datasets.fetching import fetch
+from bench.datasets.registry import DataFile, Dataset, get_dataset, register_dataset
 from bench.validation import DatasetFormatError
 
 

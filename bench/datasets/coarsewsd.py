@@ -24,7 +24,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.datasets.registry import DataFile, Dataset, fetch, register_dataset
+from bench.datasets.fetching import fetch
+from bench.datasets.registry import DataFile, Dataset, register_dataset
 from bench.validation import DatasetFormatError
 
 __all__ = ["WSDItem", "WORDS", "read_split", "read_classes", "load_coarsewsd", "load_classes"]

@@ -10,7 +10,8 @@ from __future__ import annotations
 import zipfile
 from functools import lru_cache
 
-from bench.datasets.registry import DataFile, Dataset, fetch, register_dataset
+from bench.datasets.fetching import fetch
+from bench.datasets.registry import DataFile, Dataset, register_dataset
 
 BROWN = register_dataset(
     Dataset(

@@ -18,7 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.datasets.registry import DataFile, Dataset, fetch, get_dataset, register_dataset
+from bench.datasets.fetching import fetch
+from bench.datasets.registry import DataFile, Dataset, get_dataset, register_dataset
 from bench.validation import DatasetFormatError, parse_float
 
 Pair = tuple[str, str, float]

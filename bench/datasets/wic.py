@@ -21,7 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.datasets.registry import DataFile, Dataset, fetch, register_dataset
+from bench.datasets.fetching import fetch
+from bench.datasets.registry import DataFile, Dataset, register_dataset
 from bench.validation import DatasetFormatError
 
 __all__ = ["WiCItem", "read_wic", "load_wic", "SPLITS"]

@@ -18,7 +18,7 @@ checkpoint directories (any layout in, the ctxbench layout out).
 
 :func:`sst2_demo` shows the stage working: held-out perplexity on SST-2 dev sentences of
 a model before and after fine-tuning on SST-2 training sentences (files read through the
-dataset layer's checksummed :func:`~bench.datasets.registry.fetch_file`). Measured with the
+dataset layer's checksummed :func:`~bench.datasets.fetching.fetch_file`). Measured with the
 default ``ulmfit-brown`` and default settings: fine-tuning on the first 8,000 SST-2 training
 phrases (82,929 tokens, 4 epochs, 59 s on one thread) took the perplexity of the 872 SST-2
 dev sentences from 218.5 to 123.3.
@@ -35,7 +35,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.datasets.registry import DataFile, fetch_file
+from bench.datasets.fetching import fetch_file
+from bench.datasets.registry import DataFile
 from embeddings.ulmfit.checkpoint import LoadedLM, load_checkpoint, save_checkpoint
 from embeddings.ulmfit.model import AWDLSTM
 from embeddings.ulmfit.tokens import text_to_ids

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench.datasets import get_dataset
+from bench.datasets import ChecksumMismatch, fetch_file, get_dataset
 from bench.datasets.coarsewsd import WORDS, load_classes, load_coarsewsd, read_split
-from bench.datasets.registry import ChecksumMismatch, fetch_file
 from bench.datasets.scws import load_scws, read_scws
 from bench.datasets.wic import load_wic, read_wic
 from bench.validation import DatasetFormatError

@@ -11,8 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from bench.datasets import ChecksumMismatch, DataFile, DataUnavailable, dataset_names, fetch, get_dataset
-from bench.datasets.registry import fetch_file
+from bench.datasets import (
+    ChecksumMismatch,
+    DataFile,
+    DataUnavailable,
+    dataset_names,
+    fetch,
+    fetch_file,
+    get_dataset,
+)
 from bench.datasets.similarity import PairFormat, read_pairs
 from bench.validation import DatasetFormatError
 from embeddings.support.files import sha256_file
@@ -97,13 +104,20 @@ def test_tampered_mirror_copy_is_refused(mirror, tmp_path, monkeypatch):
 
 
 def test_no_copy_and_no_network_says_what_to_do(tmp_path, monkeypatch):
+    from embeddings.support import fetch as fetch_module
+    from embeddings.support.errors import DownloadError
+
     monkeypatch.setenv("CTXBENCH_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("CTXBENCH_MIRROR", str(tmp_path / "empty-mirror"))
+    monkeypatch.setattr(fetch_module, "_sleep", lambda s: None)  # no real waiting between the retries
     df = DataFile("toy/x.txt", "0" * 64, "http://127.0.0.1:9/x.zip", member="x.txt")
     with pytest.raises(DataUnavailable) as e:
         fetch_file(df, what="dataset 'toy'")
     msg = str(e.value)
-    assert "Fetch http://127.0.0.1:9/x.zip" in msg and "'x.txt'" in msg and "CTXBENCH_MIRROR" in msg
+    assert msg.startswith("dataset 'toy': could not download http://127.0.0.1:9/x.zip")
+    assert f"Put a copy at {tmp_path / 'cache' / 'datasets' / 'toy' / 'x.txt'} (the member 'x.txt'" in msg
+    assert "set CTXBENCH_MIRROR to a directory that holds toy/x.txt" in msg
+    assert isinstance(e.value, DownloadError) and isinstance(e.value, FileNotFoundError)
 
 
 def test_malformed_line_names_file_and_line(tmp_path):

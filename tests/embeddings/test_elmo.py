@@ -29,6 +29,7 @@ from embeddings.elmo.bilm import BiLM, ElmoOptions
 from embeddings.elmo.chars import BOS, EOS, batch_char_ids, word_char_ids
 from embeddings.elmo.hdf5_format import load_weights, save_weights
 from embeddings.elmo.published import CHECKPOINTS, checkpoint_urls, load_published
+from embeddings.support.errors import DownloadError
 from embeddings.testing import check_embedder
 
 ATOL = 1e-5
@@ -241,11 +242,11 @@ def test_published_download_records_sha256_and_reloads_offline(local_server, fix
     monkeypatch.delenv("CTXBENCH_MIRROR", raising=False)
     emb = embeddings.load("elmo-small", base_url=local_server)
     folder = tmp_path / "cache" / "models" / "elmo-small"
-    record = json.loads((folder / "sha256.json").read_text())
-    weights_sha = hashlib.sha256((fixture / "lm_weights.hdf5").read_bytes()).hexdigest()
     name = checkpoint_urls("elmo-small")["weights"].rsplit("/", 1)[1]
-    assert record["files"][name]["sha256"] == weights_sha
-    assert record["verified"] is False and emb.verified is False and "unverified" in emb.checkpoint
+    record = json.loads((folder / f"{name}.sha256.json").read_text())
+    weights_sha = hashlib.sha256((fixture / "lm_weights.hdf5").read_bytes()).hexdigest()
+    assert record["sha256"] == weights_sha and record["url"] == f"{local_server}/{CHECKPOINTS['elmo-small']}/{name}"
+    assert emb.verified is False and "unverified" in emb.checkpoint
     assert emb.name == "elmo-small" and emb.weights_identity() == "sha256:" + weights_sha
     assert not [p for p in folder.iterdir() if "incomplete" in p.name]
     words = sentences[0][0].split()
@@ -259,10 +260,11 @@ def test_published_download_records_sha256_and_reloads_offline(local_server, fix
 def test_failed_download_leaves_nothing_behind(local_server, tmp_path, monkeypatch):
     monkeypatch.setenv("CTXBENCH_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("CTXBENCH_MIRROR", raising=False)
-    with pytest.raises(OSError, match="could not download elmo-original"):
+    with pytest.raises(DownloadError, match=r"elmo-original options: could not download .*HTTP 404.*"
+                       r"embeddings.load\('elmo', options=\.\.\., weights=\.\.\.\)"):
         load_published("elmo-original", base_url=local_server)  # the server has no such files
     folder = tmp_path / "cache" / "models" / "elmo-original"
-    assert list(folder.iterdir()) == []
+    assert not folder.exists() or list(folder.iterdir()) == []
     with pytest.raises(KeyError, match="did you mean 'elmo-small'"):
         load_published("elmo-smal", base_url=local_server)
 

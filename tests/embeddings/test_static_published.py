@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 import embeddings
-from bench.datasets.registry import ChecksumMismatch, DataUnavailable
 from embeddings.static_formats import save_word2vec_binary
 from embeddings.static_published import PUBLISHED, load_published, published_dir
+from embeddings.support.errors import ChecksumMismatch, DownloadError
 
 WORDS = ["the", "bank", "river", ". . .", "money"]
 
@@ -70,8 +70,9 @@ def test_glove_zip_downloaded_recorded_and_loaded(server, vectors):
     assert emb.name == "glove-6b-300d" and emb.family == "glove" and emb.lowercase
     assert emb.vocabulary() == WORDS
     np.testing.assert_allclose(emb.kv["bank"], vectors[1], atol=1e-6)
-    record = json.loads((published_dir("glove-6b-300d") / "download.json").read_text())
-    assert record["sha256"] in emb.weights_identity() and record["verified_against_published"] is False
+    record = json.loads((published_dir("glove-6b-300d") / "glove.6B.300d.txt.sha256.json").read_text())
+    assert record["sha256"] in emb.weights_identity() and emb.verified is False
+    assert (record["url"], record["member"]) == (f"{base}/glove.6B.zip", "glove.6B.300d.txt")
     assert "unverified" in emb.checkpoint and record["sha256"][:12] in emb.checkpoint
     assert not emb.embed([["BANK"]])[0].oov[0]  # declared uncased
     again = embeddings.load("glove-6b-300d", url=f"{base}/glove.6B.zip", max_vocab=2)
@@ -80,15 +81,20 @@ def test_glove_zip_downloaded_recorded_and_loaded(server, vectors):
 
 
 def test_changed_download_is_refused(server, vectors):
-    root, base, _ = server
+    root, base, hits = server
     _glove_zip(root, vectors)
     emb = load_published(checkpoint="glove-6b-300d", url=f"{base}/glove.6B.zip")
+    vectors_file = published_dir("glove-6b-300d") / "glove.6B.300d.txt"
+    vectors_file.write_text("the 0 0 0 0 0 0\n")  # the cached copy is damaged: it is extracted again
+    assert load_published(checkpoint="glove-6b-300d", url=f"{base}/glove.6B.zip").vocabulary() == WORDS
+    assert len(hits) == 1  # from the kept archive, no new download
+    vectors_file.write_text("the 0 0 0 0 0 0\n")
     archive = next((published_dir("x").parents[2] / "downloads").glob("*glove.6B.zip"))
-    with zipfile.ZipFile(archive, "a") as zf:  # the file changes after its sha256 was recorded
-        zf.writestr("extra.txt", "tampered")
-    with pytest.raises(ChecksumMismatch, match="recorded on first use"):
+    archive.unlink()
+    _glove_zip(root, vectors[::-1])  # and the publisher's file changed since the first download
+    with pytest.raises(ChecksumMismatch, match="glove-6b-300d: refused .*recorded on first use"):
         load_published(checkpoint="glove-6b-300d", url=f"{base}/glove.6B.zip")
-    assert emb.vocab_size == len(WORDS)
+    assert emb.vocab_size == len(WORDS) and len(hits) == 2
 
 
 def test_pinned_sha256_mismatch_is_refused(server, vectors, monkeypatch):
@@ -99,7 +105,7 @@ def test_pinned_sha256_mismatch_is_refused(server, vectors, monkeypatch):
     monkeypatch.setitem(
         PUBLISHED, "glove-6b-300d", dataclasses.replace(PUBLISHED["glove-6b-300d"], sha256="0" * 64)
     )
-    with pytest.raises(ChecksumMismatch, match="published digest"):
+    with pytest.raises(ChecksumMismatch, match="pinned sha256"):
         load_published(checkpoint="glove-6b-300d", url=f"{base}/glove.6B.zip")
 
 
@@ -117,7 +123,8 @@ def test_googlenews_style_gzipped_binary(server, vectors, tmp_path):
 
 def test_offline_error_says_what_to_do(server):
     _, base, _ = server
-    with pytest.raises(DataUnavailable, match="place it at .*glove.840B.300d.zip"):
+    with pytest.raises(DownloadError, match=r"HTTP 404.*Put a copy at .*glove.840B.300d.txt .*"
+                       r"embeddings.load\('glove', path=\.\.\.\)"):
         load_published(checkpoint="glove-840b-300d", url=f"{base}/glove.840B.300d.zip")
     with pytest.raises(KeyError, match="did you mean 'glove-6b-300d'"):
         load_published(checkpoint="glove-6b-30d")

@@ -364,7 +364,7 @@ def _torch_bytes(obj: object) -> bytes:
 
 
 def test_published_download_records_sha256_and_reuses_the_cache(tmp_path: Path, monkeypatch) -> None:
-    from embeddings.ulmfit.published import PublishedChecksumError
+    from embeddings.support.errors import ChecksumMismatch
 
     monkeypatch.setenv("CTXBENCH_CACHE", str(tmp_path / "cache"))
     served = tmp_path / "www"
@@ -387,7 +387,8 @@ def test_published_download_records_sha256_and_reuses_the_cache(tmp_path: Path, 
         url = f"http://127.0.0.1:{server.server_address[1]}/wt103-fwd.tgz"
         emb = embeddings.load("ulmfit-wt103", url=url)
         assert len(hits) == 1
-        record = json.loads((tmp_path / "cache" / "models" / "ulmfit-wt103" / "fwd.json").read_text())
+        root = tmp_path / "cache" / "models" / "ulmfit-wt103"
+        record = json.loads((root / "fwd-wt103-fwd.tgz.sha256.json").read_text())
         assert record["sha256"] == hashlib.sha256(tgz).hexdigest() and record["url"] == url
         assert "unverified" in emb.checkpoint
         ref_dir = write_fastai_dir(tmp_path / "ref", fastai_state_dict(0), ITOS)
@@ -396,12 +397,15 @@ def test_published_download_records_sha256_and_reuses_the_cache(tmp_path: Path, 
         np.testing.assert_array_equal(emb.embed(s)[0].vectors, ref.embed(s)[0].vectors)
         embeddings.load("ulmfit-wt103", url=url)
         assert len(hits) == 1, "the second load must come from the cache"
-        root = tmp_path / "cache" / "models" / "ulmfit-wt103"
-        leftovers = [p.name for p in root.iterdir() if "incomplete" in p.name]
+        leftovers = [p.name for p in root.iterdir() if p.name.endswith((".incomplete", ".part"))]
         assert leftovers == []
-        archive = next((tmp_path / "cache" / "models" / "ulmfit-wt103").glob("fwd-*.tgz"))
-        archive.write_bytes(tgz[:-10] + b"0123456789")  # the kept archive changes under our feet
-        with pytest.raises(PublishedChecksumError, match="recorded"):
+        archive = root / "fwd-wt103-fwd.tgz"
+        archive.write_bytes(tgz[:-10] + b"0123456789")  # the kept archive is damaged: fetched again, once
+        embeddings.load("ulmfit-wt103", url=url)
+        assert len(hits) == 2 and archive.read_bytes() == tgz
+        archive.write_bytes(tgz[:-10] + b"0123456789")
+        (served / "wt103-fwd.tgz").write_bytes(_tiny_tgz(fastai_state_dict(1)))  # and fastai's file changed
+        with pytest.raises(ChecksumMismatch, match=r"ulmfit-wt103 \(fwd\): refused .*recorded on first use"):
             embeddings.load("ulmfit-wt103", url=url)
     finally:
         server.shutdown()
