@@ -109,12 +109,18 @@ class Embedder(ABC):
     layers : list of str
     layer_dims : list of int
         True width of each layer; ``dim`` is the widest, and narrower layers are zero-padded.
+    static_source : bool
+        True when every vector is built from context-free (static) word vectors, even if the
+        sentence changes it (a bag of context over GloVe: ``contextual`` True, yet no model
+        read the sentence). Comparisons of static against contextual models count such an
+        embedder on the STATIC side.
     """
 
     name: str = "embedder"
     family: str = "other"
     contextual: bool = False
     direction: str = "none"
+    static_source: bool = False
     layers: list[str] = ["emb"]
     layer_dims: list[int] = [0]
     #: sentences per call to :meth:`_embed`
@@ -158,6 +164,7 @@ class Embedder(ABC):
             "family": self.family,
             "contextual": self.contextual,
             "direction": self.direction,
+            "static_source": self.static_source,
             "layers": list(self.layers),
             "layer_dims": list(self.layer_dims),
             "checkpoint": getattr(self, "checkpoint", self.name),

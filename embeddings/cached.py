@@ -41,7 +41,8 @@ class CachedEmbedder(Embedder):
         self._bytes = 0
         self.hits = 0
         self.misses = 0
-        for attr in ("name", "family", "contextual", "direction", "layers", "layer_dims", "batch_size"):
+        for attr in ("name", "family", "contextual", "direction", "static_source", "layers", "layer_dims",
+                     "batch_size"):
             setattr(self, attr, getattr(inner, attr))
         self.sort_by_length = inner.sort_by_length  # type: ignore[misc]
 
