@@ -44,6 +44,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -179,55 +180,90 @@ class BagOfContextEmbedder(Embedder):
         idx = np.fromiter((position[w] for w in flat), dtype=np.int64, count=len(flat))
         word, oov = table[idx], table_oov[idx]
         usable = ~oov & (word != 0).any(axis=1)
-        context = np.empty_like(word)
-        bounds = np.cumsum([0] + [len(s) for s in sentences])
-        for start, end in zip(bounds[:-1], bounds[1:]):  # per sentence: a window never crosses one
-            context[start:end] = context_means(word[start:end], usable[start:end], self.window)
+        lengths = [len(s) for s in sentences]
+        context = context_means(word, usable, lengths, self.window)
         d = self._width
         out = np.zeros((len(flat), 3, 2 * d), dtype=np.float32)
         out[:, 0, :d] = word
         out[:, 1, :d] = context
         out[:, 2, :d] = unit_rows(word) / math.sqrt(2)
         out[:, 2, d:] = unit_rows(context) / math.sqrt(2)
+        bounds = np.cumsum([0] + lengths)
         return [(out[a:b], oov[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-def context_means(vectors: np.ndarray, usable: np.ndarray, window: int | None) -> np.ndarray:
-    """Per position, the mean of the usable vectors within ``window`` on each side, itself excluded.
+def context_means(vectors: np.ndarray, usable: np.ndarray, lengths: Sequence[int], window: int | None,
+                  *, max_bytes: int = 64 * 1024**2) -> np.ndarray:
+    """Per word, the mean of the usable vectors within ``window`` on each side, itself excluded.
 
     Parameters
     ----------
-    vectors : float array, shape (n, d)
-        One sentence's word vectors.
-    usable : bool array, shape (n,)
+    vectors : float array, shape (n_words, d)
+        The words of consecutive sentences, concatenated.
+    usable : bool array, shape (n_words,)
         Which words may serve as context (False: OOV or all-zero).
+    lengths : sequence of int
+        Sentence lengths (summing to ``n_words``); a window never crosses a sentence.
     window : int or None
         Positions on each side; ``None`` for the whole sentence.
+    max_bytes : int
+        Work-space bound: sentences are padded to a common length in chunks of about this size.
 
     Returns
     -------
-    float32 array, shape (n, d): zeros where no usable context word is in reach. O(n d):
-    every window sum is a difference of two cumulative sums (float64, so the differences
-    lose nothing that float32 would keep).
+    float32 array, shape (n_words, d): zeros where no usable context word is in reach.
+
+    Every window sum is the difference of two running sums (O(n d) per sentence), taken in
+    float64 along each sentence separately, so a sentence's result does not depend, even in the
+    last bit, on the sentences it is batched with.
 
     Examples
     --------
-    >>> v = np.array([[1.0], [2.0], [4.0], [8.0]])
-    >>> context_means(v, np.array([True, True, False, True]), window=1).ravel().tolist()
-    [2.0, 1.0, 5.0, 0.0]
+    >>> v = np.array([[1.0], [2.0], [4.0], [8.0], [16.0]])
+    >>> context_means(v, np.array([True, True, False, True, True]), [4, 1], window=1).ravel().tolist()
+    [2.0, 1.0, 5.0, 0.0, 0.0]
     """
-    n = len(vectors)
-    reach = n if window is None else window
-    x = np.where(usable[:, None], vectors, 0.0).astype(np.float64)
-    sums = np.zeros((n + 1, x.shape[1]), dtype=np.float64)
-    np.cumsum(x, axis=0, out=sums[1:])
-    counts = np.concatenate([[0], np.cumsum(usable, dtype=np.int64)])
-    pos = np.arange(n)
-    lo, hi = np.maximum(pos - reach, 0), np.minimum(pos + reach + 1, n)
-    total = sums[hi] - sums[lo] - x
-    count = (counts[hi] - counts[lo] - usable).astype(np.float64)[:, None]
-    means = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
-    return means.astype(np.float32)
+    lens = np.asarray(lengths, dtype=np.int64)
+    if lens.sum() != len(vectors) or len(usable) != len(vectors) or (lens < 1).any():
+        raise ValueError(f"lengths must be >= 1 and sum to the number of vectors ({len(vectors)}) and of "
+                         f"flags ({len(usable)}); got {len(lens)} lengths summing to {lens.sum()}")
+    out = np.zeros(vectors.shape, dtype=np.float32)
+    starts = np.concatenate([[0], np.cumsum(lens)])
+    row_bytes = 8 * (vectors.shape[1] + 1)
+    first = 0
+    while first < len(lens):  # chunks of sentences, padded to the chunk's longest
+        last, longest = first + 1, int(lens[first])
+        while last < len(lens) and (last + 1 - first) * max(longest, int(lens[last])) * row_bytes <= max_bytes:
+            longest = max(longest, int(lens[last]))
+            last += 1
+        a, b = starts[first], starts[last]
+        out[a:b] = _padded_context_means(vectors[a:b], usable[a:b], lens[first:last], longest, window)
+        first = last
+    return out
+
+
+def _padded_context_means(vectors: np.ndarray, usable: np.ndarray, lengths: np.ndarray, longest: int,
+                          window: int | None) -> np.ndarray:
+    n_sent, d = len(lengths), vectors.shape[1]
+    sent = np.repeat(np.arange(n_sent), lengths)  # each word's sentence ...
+    pos = np.arange(len(vectors)) - np.repeat(np.cumsum(lengths) - lengths, lengths)  # ... and position in it
+    x = vectors.astype(np.float64)
+    x[~usable] = 0.0
+    # running sums, position-major: row p holds every sentence's sum of its first p words
+    sums = np.zeros((longest + 1, n_sent, d), dtype=np.float64)
+    counts = np.zeros((longest + 1, n_sent), dtype=np.int64)
+    sums[pos + 1, sent] = x
+    counts[pos + 1, sent] = usable
+    for p in range(1, longest + 1):  # one vector add per position (numpy's cumsum over axis 0 is slower)
+        sums[p] += sums[p - 1]
+        counts[p] += counts[p - 1]
+    reach = longest if window is None else window
+    lo, hi = np.maximum(pos - reach, 0), np.minimum(pos + reach + 1, lengths[sent])
+    total = sums[hi, sent] - sums[lo, sent] - x
+    count = counts[hi, sent] - counts[lo, sent] - usable
+    np.divide(total, np.maximum(count, 1)[:, None], out=total)
+    total[count == 0] = 0.0
+    return total
 
 
 def unit_rows(x: np.ndarray) -> np.ndarray:

@@ -98,11 +98,31 @@ def _brute_context(v, usable, window):
 @pytest.mark.parametrize("window", [1, 3, 10, None])
 def test_context_means_match_a_direct_loop_on_random_data(window):
     rng = np.random.default_rng(window or 0)
-    for n in (1, 2, 7, 40):
-        v = rng.standard_normal((n, 5)).astype(np.float32)
-        usable = rng.random(n) < 0.7
-        np.testing.assert_allclose(context_means(v, usable, window), _brute_context(v, usable, window),
-                                   rtol=1e-5, atol=1e-6)
+    lengths = [1, 2, 7, 40, 3, 1, 25]
+    v = (rng.standard_normal((sum(lengths), 5)) * 10).astype(np.float32)
+    usable = rng.random(len(v)) < 0.7
+    starts = np.cumsum([0] + lengths)
+    expected = np.concatenate([_brute_context(v[a:b], usable[a:b], window) for a, b in zip(starts, starts[1:])])
+    together = context_means(v, usable, lengths, window)
+    np.testing.assert_allclose(together, expected, rtol=1e-5, atol=1e-6)
+    # each sentence alone, and in chunks of a few sentences, gives the very same bits
+    alone = np.concatenate([context_means(v[a:b], usable[a:b], [b - a], window) for a, b in zip(starts, starts[1:])])
+    np.testing.assert_array_equal(together, alone)
+    np.testing.assert_array_equal(context_means(v, usable, lengths, window, max_bytes=2000), together)
+
+
+def test_no_context_is_exactly_zero_even_after_large_values():
+    # running sums carry 1e10 from the first word: 'c' has no usable neighbour, and must get 0, not rounding
+    v = np.array([[1e10], [0.0], [0.1], [0.0]], dtype=np.float32)
+    out = context_means(v, np.array([True, False, True, False]), [4], window=1)
+    assert out[2, 0] == 0.0 and out[0, 0] == 0.0
+    # float64 running sums keep 1e10 + 0.1 to ~1e-6, plenty beside float32 output
+    assert out[3, 0] == pytest.approx(0.1, rel=1e-5) and out[1, 0] == pytest.approx(5e9)
+
+
+def test_context_means_refuses_lengths_that_do_not_add_up():
+    with pytest.raises(ValueError, match="sum to the number of vectors"):
+        context_means(np.zeros((3, 2)), np.ones(3, bool), [1, 1], 2)
 
 
 def _cos(x, y):
