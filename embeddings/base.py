@@ -109,12 +109,18 @@ class Embedder(ABC):
     layers : list of str
     layer_dims : list of int
         True width of each layer; ``dim`` is the widest, and narrower layers are zero-padded.
+    static_source : bool
+        True when every vector is built from context-free (static) word vectors, even if the
+        sentence changes it (a bag of context over GloVe: ``contextual`` True, yet no model
+        read the sentence). Comparisons of static against contextual models count such an
+        embedder on the STATIC side.
     """
 
     name: str = "embedder"
     family: str = "other"
     contextual: bool = False
     direction: str = "none"
+    static_source: bool = False
     layers: list[str] = ["emb"]
     layer_dims: list[int] = [0]
     #: human label of the weights, shown next to every result ("" means: the name)
@@ -122,9 +128,6 @@ class Embedder(ABC):
     #: True when a call's vectors depend on earlier calls (ELMo's original carried LSTM state):
     #: such a model cannot be cached per sentence and must see sentences in order
     stateful: bool = False
-    #: True for a representation built only from context-free (static) vectors even though it
-    #: depends on the sentence (e.g. a bag of context words): comparisons count it as static
-    static_source: bool = False
     #: sentences per call to :meth:`_embed`
     batch_size: int = 32
     #: sort sentences by length before batching (turned off by stateful models)
@@ -174,10 +177,10 @@ class Embedder(ABC):
             "family": self.family,
             "contextual": self.contextual,
             "direction": self.direction,
+            "static_source": self.static_source,
             "layers": list(self.layers),
             "layer_dims": list(self.layer_dims),
             "checkpoint": self.checkpoint or self.name,
-            "static_source": self.static_source,
             "fingerprint": self.fingerprint(),
         }
 

@@ -61,6 +61,12 @@ def register_builtins(reg: Registry) -> None:
     add("ulmfit-wt103", "embeddings.ulmfit:load_published", "ulmfit",
         "fastai's WikiText-103 AWD-LSTM (Howard & Ruder 2018)", checkpoint="ulmfit-wt103")
 
+    # the fair static baseline on context tasks: any model's context-free vectors, bagged
+    reg.register_prefix("bow", LazyFactory("embeddings.bag_of_context:load_bow"), family="any",
+                        description="bag of context over any model: the word's context-free vector, the mean "
+                        "of its context words' vectors (window=10 each side), and both: bow:<name>",
+                        placeholder="<name>")
+
     # a floor for every table, and the reference adapter
     add("random", "embeddings.random_vectors:RandomEmbedder", "other",
         "random static vectors hashed from the word (a floor, and the test double)", offline=True,

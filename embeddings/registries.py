@@ -161,7 +161,10 @@ class Registry:
         return target
 
     def register_prefix(self, prefix: str, target: Factory | str, **meta: Any) -> None:
-        """``load("prefix:rest")`` calls the factory with ``rest`` as its first argument."""
+        """``load("prefix:rest")`` calls the factory with ``rest`` as its first argument.
+
+        ``placeholder="<name>"`` is how listings show ``rest`` (default ``<id>``).
+        """
         self._check_writable(prefix)
         known = {k: meta.pop(k) for k in ("family", "description") if k in meta}
         self._prefixes[prefix] = Entry(prefix + ":", target, generic=True, meta=meta, **known)
@@ -202,7 +205,8 @@ class Registry:
         prefix, sep, _ = name.partition(":")
         if sep and prefix in self._prefixes:
             return self._prefixes[prefix]
-        known = self.names(include_generic=True) + [p + ":<id>" for p in self._prefixes]
+        known = self.names(include_generic=True) + [
+            p + ":" + e.meta.get("placeholder", "<id>") for p, e in self._prefixes.items()]
         preferred = [e.name for e in self._entries.values() if e.offline and not e.generic]
         raise KeyError(
             f"unknown {self.kind} {name!r}; {suggest(name, known, preferred)}Known: {', '.join(known)}"
