@@ -1,6 +1,6 @@
 """The ``ctxbench`` command: run suites, write reports, list what is available.
 
-    ctxbench run SUITE [--embedders a,b] [--tasks x,y] [--limit N] [--out DIR]
+    ctxbench run SUITE [--embedders a,b] [--tasks x,y] [--limit N] [--out DIR] [--rerun]
     ctxbench report [DIR]
     ctxbench list [--offline]
 
@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--limit", type=int, help="cap every task at N items (a quick smoke run)")
     run.add_argument("--out", default="results", help="results directory (default: results/)")
     run.add_argument("--no-report", action="store_true", help="do not write the report after the run")
+    run.add_argument("--rerun", action="store_true",
+                     help="run the selected cells again even if a finished record with the same identity exists")
 
     rep = sub.add_parser("report", help="write tables and plots from a result store")
     rep.add_argument("dir", nargs="?", default="results", help="results directory (default: results/)")
@@ -39,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     tok = sub.add_parser("tokenization", help="how each sub-word model cuts each dataset's words")
     tok.add_argument("--embedders", type=_csv, help="models (default: the default suite's)")
     tok.add_argument("--out", default="results", help="results directory (default: results/)")
+    tok.add_argument("--force", action="store_true", help="rewrite the report even if its inputs are unchanged")
 
     ls = sub.add_parser("list", help="list embedders, tasks and suites")
     ls.add_argument("--offline", action="store_true", help="only embedders that load with no internet")
@@ -55,14 +58,14 @@ def main(argv: list[str] | None = None) -> int:
         disable_progress_bars()
     import embeddings
     from bench.tasks import registry as task_registry
+    from embeddings.support.errors import CtxbenchError
 
     embeddings.registry.freeze()
     task_registry.freeze()
     try:
         return {"run": _run, "report": _report, "list": _list, "tokenization": _tokenization}[args.command](args)
-    except (KeyError, ValueError, FileNotFoundError, TypeError) as e:
-        msg = e.args[0] if isinstance(e, KeyError) and e.args else e
-        print(f"ctxbench: error: {msg}", file=sys.stderr)
+    except CtxbenchError as e:  # expected: bad input, missing data; anything else shows its traceback
+        print(f"ctxbench: error: {e}", file=sys.stderr)
         return 2
 
 
@@ -88,7 +91,7 @@ def _run(args: argparse.Namespace) -> int:
         else:
             print(f"  FAILED  {cell.embedder:<24} {cell.task:<22} {cell.error[:100]}")
 
-    summary = run_suite(suite, store, on_cell=on_cell)
+    summary = run_suite(suite, store, on_cell=on_cell, rerun=args.rerun)
     print(f"ran {summary.ran}, skipped {summary.skipped} finished, failed {summary.failed} "
           f"in {summary.seconds:.0f}s")
     if not args.no_report:
@@ -118,7 +121,10 @@ def _tokenization(args: argparse.Namespace) -> int:
     from bench.tokenization import write_tokenization_report
 
     names = args.embedders or [e.name for e in Suite.load("default").embedders]
-    files = write_tokenization_report(names, args.out)
+    files, written = write_tokenization_report(names, args.out, force=args.force)
+    if not written:
+        print(f"{files[0]} is up to date (same models and datasets); --force rewrites it")
+        return 0
     print(files[0].read_text(encoding="utf-8"))
     return 0
 
@@ -134,7 +140,9 @@ def _list(args: argparse.Namespace) -> int:
             continue
         tag = "offline" if e.offline else ("needs options" if e.generic else "download")
         print(f"  {e.name:<28} {e.family:<9} {tag:<14} {e.description}")
-    print("  hf:<id or directory>         bert|gpt  download       any Hugging Face encoder or causal LM")
+    for prefix in embeddings.registry.prefixes():
+        print(f"  {prefix.name + prefix.meta.get('placeholder', '<id>'):<28} {prefix.family:<9} "
+              f"{'generic':<14} {prefix.description}")
     print("tasks:")
     for t in task_registry.entries():
         print(f"  {t.name}")

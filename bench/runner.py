@@ -54,9 +54,11 @@ def _now() -> str:
 
 
 def _log_failure(what: str, exc: BaseException) -> None:
+    """An expected error (bad input, missing data) is one line, kept with its traceback in the
+    failed cell's record; anything else is a bug and is logged with its traceback."""
     if isinstance(exc, CtxbenchError):
-        logger.error("%s failed: %s", what, exc)
-    else:  # a bug: show where
+        logger.info("%s failed: %s", what, exc)
+    else:
         logger.error("%s failed with an unexpected %s", what, type(exc).__name__, exc_info=exc)
 
 

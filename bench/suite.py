@@ -29,6 +29,8 @@ from typing import Any
 
 import yaml
 
+from embeddings.support.errors import ConfigError, UnknownName
+
 SUITES_DIR = Path(__file__).parent / "suites"
 
 
@@ -73,13 +75,13 @@ class Suite:
     def from_dict(cls, d: dict[str, Any], source: str = "<dict>") -> Suite:
         unknown = set(d) - {"name", "description", "settings", "embedders", "tasks"}
         if unknown:
-            raise ValueError(f"{source}: unknown suite keys {sorted(unknown)}; "
+            raise ConfigError(f"{source}: unknown suite keys {sorted(unknown)}; "
                              "allowed: name, description, settings, embedders, tasks")
         common = dict(d.get("settings") or {})
         embs = [_entry(e, "options", source, "embedders") for e in d.get("embedders") or []]
         tasks = [_entry(t, "settings", source, "tasks") for t in d.get("tasks") or []]
         if not embs or not tasks:
-            raise ValueError(f"{source}: a suite needs at least one embedder and one task")
+            raise ConfigError(f"{source}: a suite needs at least one embedder and one task")
         return cls(
             name=str(d.get("name") or Path(source).stem),
             embedders=[EmbedderSpec(n, o) for n, o in embs],
@@ -98,7 +100,7 @@ class Suite:
                 from embeddings.registries import suggest
 
                 names = sorted(p.stem for p in SUITES_DIR.glob("*.yaml"))
-                raise FileNotFoundError(f"no suite file {str(name_or_path)!r}; "
+                raise UnknownName(f"no suite file {str(name_or_path)!r}; "
                                         f"{suggest(str(name_or_path), names)}built-in suites: {names}")
             path = candidate
         try:
@@ -106,9 +108,9 @@ class Suite:
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             where = f"{path}:{mark.line + 1}" if mark else str(path)
-            raise ValueError(f"{where}: invalid YAML ({getattr(e, 'problem', e)})") from None
+            raise ConfigError(f"{where}: invalid YAML ({getattr(e, 'problem', e)})") from None
         if not isinstance(data, dict):
-            raise ValueError(f"{path}: a suite file is a mapping with embedders: and tasks:")
+            raise ConfigError(f"{path}: a suite file is a mapping with embedders: and tasks:")
         return cls.from_dict(data, source=str(path))
 
     def validate_names(self) -> None:
@@ -142,5 +144,5 @@ def _entry(item: Any, field_name: str, source: str, section: str) -> tuple[str, 
         return item, {}
     if isinstance(item, dict) and "name" in item and set(item) <= {"name", field_name}:
         return str(item["name"]), dict(item.get(field_name) or {})
-    raise ValueError(f"{source}: each entry of {section}: is a name or {{name: ..., {field_name}: {{...}}}}; "
+    raise ConfigError(f"{source}: each entry of {section}: is a name or {{name: ..., {field_name}: {{...}}}}; "
                      f"got {item!r}")

@@ -11,12 +11,15 @@ characters, ULMFiT's words) have no ``tokenization_stats`` and are listed as suc
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import embeddings
+from embeddings.base import SubwordTokenizing
 from embeddings.support.files import atomic_path, write_text_atomic
 
 logger = logging.getLogger(__name__)
@@ -54,48 +57,79 @@ SOURCES: dict[str, Callable[[], Sentences]] = {
 }
 
 
-def _tokenizer_kind(emb: Any) -> str:
-    """'WordPiece', 'BPE (byte-level)', ...: the tokenizer's model, not its wrapper class."""
-    tokenizer = getattr(emb, "tokenizer", None)
-    backend = getattr(tokenizer, "backend_tokenizer", None)
-    if backend is None:
-        return type(tokenizer).__name__ if tokenizer is not None else type(emb).__name__
-    kind = type(backend.model).__name__
-    return f"{kind} (byte-level)" if getattr(emb, "byte_level", False) else kind
+#: families whose models cut words into sub-word pieces (the others read words or characters)
+SUBWORD_FAMILIES = ("bert", "gpt")
+#: bump when the report's computation changes
+REPORT_VERSION = "2"
+
+
+def _family(name: str) -> str:
+    """The family a registry name declares (no model is loaded)."""
+    entry = embeddings.registry.entry(name).info()
+    return entry.family
 
 
 def tokenization_table(names: Sequence[str], sources: dict[str, Callable[[], Sentences]] | None = None
                        ) -> list[dict[str, Any]]:
-    """One row per (model, dataset) for models with ``tokenization_stats``."""
+    """One row per (model, dataset) for sub-word models; one "none" row per other model.
+
+    Only models of a sub-word family are loaded (static, ELMo and ULMFiT models are listed from
+    their registry metadata alone, so no stand-in is trained for this report).
+    """
     data = {label: make() for label, make in (sources or SOURCES).items()}
     rows: list[dict[str, Any]] = []
     for name in names:
-        emb = embeddings.load(name)
-        stats_fn = getattr(emb, "tokenization_stats", None)
-        if stats_fn is None:
-            rows.append({"model": name, "family": emb.family, "dataset": "-", "tokenizer": "none (whole words "
-                         "or characters)"})
+        family = _family(name)
+        emb = embeddings.load(name) if family in SUBWORD_FAMILIES or "|" in family else None
+        if emb is None or not isinstance(emb, SubwordTokenizing):
+            rows.append({"model": name, "family": emb.family if emb is not None else family, "dataset": "-",
+                         "tokenizer": "none (whole words or characters)"})
             continue
-        tok = _tokenizer_kind(emb)
+        tok = emb.tokenizer_kind()
         for label, sents in data.items():
             if not sents:
                 continue
-            st = stats_fn(sents)
+            st = emb.tokenization_stats(sents)
             rows.append({"model": name, "family": emb.family, "dataset": label, "tokenizer": tok,
                          **{k: st[k] for k in ("n_words", "pieces_per_word", "share_split",
                                                "share_unknown_pieces", "max_pieces_per_word")}})
     return rows
 
 
-def write_tokenization_report(names: Sequence[str], out_dir: str | Path) -> list[Path]:
+def inputs_key(names: Sequence[str]) -> str:
+    """A hash of everything the report depends on: the models' identities, the datasets, the code."""
+    from bench.datasets import get_dataset
+
+    datasets = {n: get_dataset(n).sha256() for n in ("simlex999", "ws353", "rw", "men", "wic", "brown")}
+    idents = {n: embeddings.identity(n) for n in names}
+    payload = json.dumps({"models": idents, "datasets": datasets, "sources": sorted(SOURCES),
+                          "version": REPORT_VERSION}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def write_tokenization_report(names: Sequence[str], out_dir: str | Path, *, force: bool = False
+                              ) -> tuple[list[Path], bool]:
+    """Write tokenization.md/.csv; returns (files, written). Skipped when its inputs are unchanged.
+
+    The markdown ends with a comment holding :func:`inputs_key`; when the existing file has
+    the same key (and every model could be named without loading), nothing is loaded or
+    written again.
+    """
     import pandas as pd
 
     from bench.report import md_table
 
     out = Path(out_dir)
+    files = [out / "tokenization.md", out / "tokenization.csv"]
+    key = None
+    if not any(embeddings.identity(n) is None for n in names):
+        key = inputs_key(names)
+        marker = f"<!-- inputs {key} -->"
+        if not force and all(f.is_file() for f in files) and marker in files[0].read_text(encoding="utf-8"):
+            return files, False
     rows = tokenization_table(names)
     df = pd.DataFrame(rows)
-    with atomic_path(out / "tokenization.csv") as tmp:
+    with atomic_path(files[1]) as tmp:
         df.to_csv(tmp, index=False)
     sub = [r for r in rows if r["dataset"] != "-"]
     table = md_table(["model", "family", "tokenizer", "dataset", "words", "pieces/word", "% words split",
@@ -107,6 +141,7 @@ def write_tokenization_report(names: Sequence[str], out_dir: str | Path) -> list
     text = ("# Tokenization: WordPiece vs byte-level BPE\n\nHow each sub-word model cuts the words it is "
             "given (the exact pieces the adapter feeds the model; similarity sets: each word alone, with "
             "the same leading-space convention as in running text). Reproduce: `ctxbench tokenization`.\n\n"
-            + table + "\n\n" + (f"No sub-word tokenizer: {', '.join(none)}.\n" if none else ""))
-    write_text_atomic(out / "tokenization.md", text)
-    return [out / "tokenization.md", out / "tokenization.csv"]
+            + table + "\n\n" + (f"No sub-word tokenizer: {', '.join(none)}.\n" if none else "")
+            + (f"\n<!-- inputs {key} -->\n" if key else ""))
+    write_text_atomic(files[0], text)
+    return files, True

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from embeddings.support.errors import CtxbenchError
 
-class DatasetFormatError(ValueError):
+
+class DatasetFormatError(CtxbenchError, ValueError):
     """A data file line that cannot be parsed: the message names file, line and problem.
 
     >>> str(DatasetFormatError("pairs.txt", 3, "expected 3 columns, got 2"))

@@ -25,7 +25,7 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, Union
+from typing import Any, ClassVar, Literal, Protocol, Union, runtime_checkable
 
 import numpy as np
 
@@ -320,3 +320,20 @@ def _validate_sentences(sentences: Sequence[Sequence[str]]) -> list[list[str]]:
 
 
 Direction = Literal["none", "left", "bi"]
+
+
+@runtime_checkable
+class SubwordTokenizing(Protocol):
+    """An optional capability: a model that cuts words into sub-word pieces and reports how.
+
+    The benchmark's tokenization report (WordPiece vs byte-level BPE) uses it; models that
+    read whole words or characters do not implement it.
+    """
+
+    def tokenization_stats(self, sentences: Sequence[Sequence[str]]) -> dict[str, Any]:
+        """Pieces per word, share of words split, share of unknown pieces, max pieces per word."""
+        ...
+
+    def tokenizer_kind(self) -> str:
+        """The tokenizer's algorithm, e.g. ``"WordPiece"`` or ``"BPE (byte-level)"``."""
+        ...

@@ -1,7 +1,10 @@
 """Progress bars that a user can switch off globally, as Hugging Face datasets does.
 
 Library code calls :func:`progress_bar`; ``CTXBENCH_PROGRESS=0`` in the environment or
-:func:`disable_progress_bars` turns every bar off (CI logs stay readable).
+:func:`disable_progress_bars` turns every bar off. On a terminal the bars redraw as tqdm's
+do; when stderr is NOT a terminal (a log file, CI), a bar instead writes a plain line at
+most every ``CTXBENCH_PROGRESS_INTERVAL`` seconds (default 60) and one when it ends, so a
+log holds a few readable lines per minute instead of thousands of carriage-return redraws.
 
 Examples
 --------
@@ -14,6 +17,7 @@ True
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
@@ -40,6 +44,43 @@ def disable_progress_bars() -> None:
     _enabled = False
 
 
+def _interval() -> float:
+    try:
+        return max(0.0, float(os.environ.get("CTXBENCH_PROGRESS_INTERVAL", "60")))
+    except ValueError:
+        return 60.0
+
+
+class _LineProgress(tqdm):  # type: ignore[misc]
+    """tqdm for a log file: a full line now and then instead of in-place redraws."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("mininterval", _interval())
+        kwargs["maxinterval"] = max(kwargs["mininterval"], 1.0)
+        kwargs["miniters"] = 1
+        kwargs["dynamic_ncols"] = False
+        kwargs["ncols"] = 100
+        super().__init__(*args, **kwargs)
+
+    def display(self, msg: str | None = None, pos: int | None = None) -> bool:
+        if msg == "":  # tqdm clearing a finished bar: nothing to erase in a log
+            return True
+        if not self.n and self.total is not None and msg is None:
+            return True  # the empty bar at start says nothing
+        self.fp.write((msg if msg is not None else self.__str__()) + "\n")
+        self.fp.flush()
+        return True
+
+    def close(self) -> None:
+        if not self.disable and self.n and self.last_print_n != self.n:
+            self.display()  # the final state, once
+            self.last_print_n = self.n
+        super().close()
+
+
 def progress_bar(iterable: Iterable[T] | None = None, *, disable: bool = False, **kwargs: Any) -> Any:
     """``tqdm`` honouring the global switch; same arguments as tqdm."""
-    return tqdm(iterable, disable=disable or not progress_enabled(), leave=False, **kwargs)
+    off = disable or not progress_enabled()
+    if not off and not sys.stderr.isatty():
+        return _LineProgress(iterable, disable=off, leave=False, file=sys.stderr, **kwargs)
+    return tqdm(iterable, disable=off, leave=False, **kwargs)

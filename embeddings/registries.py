@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any
 
+from embeddings.support.errors import UnknownName
+
 logger = logging.getLogger(__name__)
 
 Factory = Callable[..., Any]
@@ -193,6 +195,10 @@ class Registry:
         self._load_entry_points()
         return sorted(n for n, e in self._entries.items() if include_generic or not e.generic)
 
+    def prefixes(self) -> list[Entry]:
+        """The prefix entries (``hf:``, ``bow:``), sorted."""
+        return [self._prefixes[p] for p in sorted(self._prefixes)]
+
     def entries(self) -> list[Entry]:
         """Every entry, metadata filled in (plugins' modules are imported for it)."""
         self._load_entry_points()
@@ -208,7 +214,7 @@ class Registry:
         known = self.names(include_generic=True) + [
             p + ":" + e.meta.get("placeholder", "<id>") for p, e in self._prefixes.items()]
         preferred = [e.name for e in self._entries.values() if e.offline and not e.generic]
-        raise KeyError(
+        raise UnknownName(
             f"unknown {self.kind} {name!r}; {suggest(name, known, preferred)}Known: {', '.join(known)}"
         )
 

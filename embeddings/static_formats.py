@@ -66,6 +66,7 @@ import numpy as np
 from gensim.models import KeyedVectors
 
 from embeddings.static import StaticEmbedder
+from embeddings.support.errors import CtxbenchError
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ _HEADER = re.compile(rb"\s*(\d+)\s+(\d+)\s*")
 _CONVERTED_VERSION = "1"
 
 
-class StaticFormatError(ValueError):
+class StaticFormatError(CtxbenchError, ValueError):
     """A vector file that cannot be read; the message is ``file:line: problem``.
 
     >>> str(StaticFormatError("vectors.txt", 7, "expected a word and 300 values, got 299 values"))

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 from bench.result import TaskResult, library_versions
 from embeddings.base import Embedder
 from embeddings.registries import suggest
+from embeddings.support.errors import ConfigError
 
 KINDS = ("similarity", "analogy", "context", "geometry", "classification")
 
@@ -132,14 +133,14 @@ class Task(ABC):
         allowed = {**self.common, **self.defaults}
         for key in settings:
             if key not in allowed:
-                raise ValueError(f"task {self.meta.name}: unknown setting {key!r}; "
+                raise ConfigError(f"task {self.meta.name}: unknown setting {key!r}; "
                                  f"{suggest(key, allowed)}allowed: {sorted(allowed)}")
         self.settings: dict[str, Any] = {**allowed, **settings}
         for key, values in self.choices.items():
             if self.settings[key] not in values:
-                raise ValueError(f"task {self.meta.name}: {key}={self.settings[key]!r}; allowed: {values}")
+                raise ConfigError(f"task {self.meta.name}: {key}={self.settings[key]!r}; allowed: {values}")
         if self.settings["limit"] is not None and int(self.settings["limit"]) < 1:
-            raise ValueError(f"task {self.meta.name}: limit must be a positive integer")
+            raise ConfigError(f"task {self.meta.name}: limit must be a positive integer")
 
     @property
     def name(self) -> str:

@@ -320,6 +320,11 @@ class HFEmbedder(Embedder):
 
         return tokenization_stats(self, sentences)
 
+    def tokenizer_kind(self) -> str:
+        """'WordPiece', 'BPE (byte-level)', ...: the tokenizer's model, not its wrapper class."""
+        kind = type(self.tokenizer.backend_tokenizer.model).__name__
+        return f"{kind} (byte-level)" if self.byte_level else kind
+
     def _embed(self, sentences: list[list[str]]) -> list[tuple[np.ndarray, np.ndarray]]:
         import torch
 

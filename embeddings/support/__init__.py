@@ -11,7 +11,14 @@ in a project that has never heard of the benchmark; ``bench`` uses it too.
 - :mod:`~embeddings.support.errors`: ``CtxbenchError`` and its subclasses.
 """
 
-from embeddings.support.errors import CacheNotWritable, ChecksumMismatch, CtxbenchError, DownloadError
+from embeddings.support.errors import (
+    CacheNotWritable,
+    ChecksumMismatch,
+    ConfigError,
+    CtxbenchError,
+    DownloadError,
+    UnknownName,
+)
 from embeddings.support.files import atomic_path, file_lock, sha256_file, write_text_atomic
 from embeddings.support.paths import cache_dir, cache_root, mirror_root
 from embeddings.support.threads import torch_threads
@@ -19,8 +26,10 @@ from embeddings.support.threads import torch_threads
 __all__ = [
     "CacheNotWritable",
     "ChecksumMismatch",
+    "ConfigError",
     "CtxbenchError",
     "DownloadError",
+    "UnknownName",
     "atomic_path",
     "cache_dir",
     "cache_root",

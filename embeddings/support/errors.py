@@ -29,6 +29,17 @@ class CacheNotWritable(CtxbenchError, OSError):
         )
 
 
+class UnknownName(CtxbenchError, KeyError):
+    """A name (embedder, task, dataset, layer, suite) that is not registered; says what is."""
+
+    def __str__(self) -> str:  # KeyError would quote the whole message
+        return str(self.args[0]) if self.args else ""
+
+
+class ConfigError(CtxbenchError, ValueError):
+    """Settings or options that are not valid (an unknown task setting, a bad suite file)."""
+
+
 class DownloadError(CtxbenchError, OSError):
     """A file could not be fetched (offline, HTTP error, timeout) after the retries."""
 

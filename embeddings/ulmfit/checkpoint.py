@@ -40,6 +40,7 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
+from embeddings.support.errors import CtxbenchError
 from embeddings.support.files import atomic_path
 from embeddings.ulmfit.model import AWDLSTM, AWDConfig
 from embeddings.ulmfit.vocab import Vocab, read_itos_pickle, read_vocab_json, write_vocab_json
@@ -50,7 +51,7 @@ FORMAT = "ctxbench-awd-lstm"
 FORMAT_VERSION = 1
 
 
-class CheckpointError(ValueError):
+class CheckpointError(CtxbenchError, ValueError):
     """A directory is not a readable AWD-LSTM checkpoint; the message says why."""
 
 

@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from embeddings.support.errors import CtxbenchError
+
 UNK, PAD, BOS, EOS, FLD, TK_REP, TK_WREP, TK_UP, TK_MAJ = (
     "xxunk xxpad xxbos xxeos xxfld xxrep xxwrep xxup xxmaj".split()
 )
@@ -30,7 +32,7 @@ UNK, PAD, BOS, EOS, FLD, TK_REP, TK_WREP, TK_UP, TK_MAJ = (
 SPECIAL_TOKENS: tuple[str, ...] = (UNK, PAD, BOS, EOS, FLD, TK_REP, TK_WREP, TK_UP, TK_MAJ)
 
 
-class UnsafeVocabulary(ValueError):
+class UnsafeVocabulary(CtxbenchError, ValueError):
     """A vocabulary file is not a plain list of strings; it was refused, not loaded."""
 
 

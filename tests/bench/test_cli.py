@@ -27,13 +27,15 @@ def test_list_and_errors(capsys):
     assert "did you mean 'simlex999'" in capsys.readouterr().err
 
 
-def test_tokenization_report_counts_pieces(tmp_path, capsys, monkeypatch):
+def test_tokenization_report_counts_pieces_and_skips_when_unchanged(tmp_path, capsys, monkeypatch):
     """A fake sub-word model with a known cut: every word of more than 4 letters is 2 pieces."""
     import bench.tokenization as tk
     import embeddings
     from embeddings.random_vectors import RandomEmbedder
 
     class Cut(RandomEmbedder):
+        family = "bert"
+
         def tokenization_stats(self, sents):
             words = [w for s in sents for w in s]
             split = [len(w) > 4 for w in words]
@@ -41,9 +43,22 @@ def test_tokenization_report_counts_pieces(tmp_path, capsys, monkeypatch):
                     "share_split": sum(split) / len(words), "share_unknown_pieces": 0.0,
                     "max_pieces_per_word": 2 if any(split) else 1}
 
+        def tokenizer_kind(self):
+            return "Cut"
+
+    loaded = []
+
+    def fake_load(name, **o):
+        loaded.append(name)
+        return Cut(dim=2) if name == "minilm-l6" else RandomEmbedder(dim=2)
+
     monkeypatch.setattr(tk, "SOURCES", {"toy": lambda: [["a", "river", "bank"], ["muddy"]]})
-    monkeypatch.setattr(embeddings, "load", lambda name, **o: Cut(dim=2) if name == "cut" else RandomEmbedder(dim=2))
-    assert main(["tokenization", "--embedders", "cut,random", "--out", str(tmp_path)]) == 0
+    monkeypatch.setattr(embeddings, "load", fake_load)
+    assert main(["tokenization", "--embedders", "minilm-l6,glove-6b-50d", "--out", str(tmp_path)]) == 0
     text = (tmp_path / "tokenization.md").read_text()
-    assert "| cut | other | Cut | toy | 4 | 1.500 | 50.00 | 0.00 | 2 |" in text
-    assert "No sub-word tokenizer: random" in text
+    assert "| minilm-l6 | bert | Cut | toy | 4 | 1.500 | 50.00 | 0.00 | 2 |" in text
+    assert "No sub-word tokenizer: glove-6b-50d" in text
+    assert loaded == ["minilm-l6"]  # a static model is listed from its registry entry, never loaded
+    capsys.readouterr()
+    assert main(["tokenization", "--embedders", "minilm-l6,glove-6b-50d", "--out", str(tmp_path)]) == 0
+    assert "up to date" in capsys.readouterr().out and loaded == ["minilm-l6"]
