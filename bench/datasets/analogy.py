@@ -24,9 +24,13 @@ import csv
 from pathlib import Path
 from typing import NamedTuple
 
+from bench.datasets.base import DataFile, Dataset, DatasetCollection
 from bench.datasets.fetching import fetch
-from bench.datasets.registry import DataFile, Dataset, get_dataset, register_dataset
+from bench.datasets.registry import get_dataset
 from bench.validation import DatasetFormatError
+
+#: the datasets this module defines (listed in bench.datasets.registry.INDEX)
+DATASETS = DatasetCollection()
 
 
 class Question(NamedTuple):
@@ -111,7 +115,7 @@ def load_questions(name: str) -> list[Question]:
     return _READERS[name](fetch(name, "questions"))
 
 
-register_dataset(
+DATASETS.add(
     Dataset(
         "google-analogy",
         "Google analogy test set (questions-words.txt, 19,544 questions)",
@@ -131,7 +135,7 @@ register_dataset(
         "the first five are semantic and the nine gram* sections syntactic",
     )
 )
-register_dataset(
+DATASETS.add(
     Dataset(
         "msr-analogy",
         "MSR syntactic analogies (8,000 questions)",

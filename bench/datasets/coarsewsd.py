@@ -24,9 +24,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.datasets.base import DataFile, Dataset, DatasetCollection
 from bench.datasets.fetching import fetch
-from bench.datasets.registry import DataFile, Dataset, register_dataset
 from bench.validation import DatasetFormatError
+
+#: the datasets this module defines (listed in bench.datasets.registry.INDEX)
+DATASETS = DatasetCollection()
 
 __all__ = ["WSDItem", "WORDS", "read_split", "read_classes", "load_coarsewsd", "load_classes"]
 
@@ -176,7 +179,7 @@ _SHA256 = {
 }
 WORDS = tuple(sorted(_SHA256))
 
-COARSEWSD20 = register_dataset(
+COARSEWSD20 = DATASETS.add(
     Dataset(
         "coarsewsd20",
         "CoarseWSD-20 v1.0 (20 nouns, coarse senses, train/test)",

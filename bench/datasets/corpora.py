@@ -10,10 +10,13 @@ from __future__ import annotations
 import zipfile
 from functools import lru_cache
 
+from bench.datasets.base import DataFile, Dataset, DatasetCollection
 from bench.datasets.fetching import fetch
-from bench.datasets.registry import DataFile, Dataset, register_dataset
 
-BROWN = register_dataset(
+#: the datasets this module defines (listed in bench.datasets.registry.INDEX)
+DATASETS = DatasetCollection()
+
+BROWN = DATASETS.add(
     Dataset(
         name="brown",
         title="Brown Corpus (NLTK distribution)",

@@ -1,8 +1,10 @@
-"""The dataset registry: what each dataset is, where it comes from, and its checksums.
+"""The dataset registry: every dataset name and where it is defined, imported on first use.
 
-Each :class:`Dataset` names the files its parser reads, with the sha256 of each (from the
-verified copies' MANIFEST.tsv), the canonical download URL and, for archives, the member to
-extract. Getting a verified local copy is :mod:`bench.datasets.fetching`'s job.
+One :class:`~embeddings.registries.Registry` (the mechanism embedders and tasks use too) maps
+each name to a lazy ``"module:DATASETS.dataset"`` target; the module that defines a dataset
+is imported only when that dataset is asked for, and nothing here imports a dataset module
+at import time (so dataset modules may import this one without a cycle). Getting a verified
+local copy of a file is :mod:`bench.datasets.fetching`'s job.
 
 Examples
 --------
@@ -12,83 +14,46 @@ Examples
 >>> get_dataset("simlex")
 Traceback (most recent call last):
 ...
-KeyError: "unknown dataset 'simlex'; did you mean 'simlex999' or 'simverb3500'? Known: ..."
+embeddings.support.errors.UnknownName: unknown dataset 'simlex'; did you mean 'simlex999' or 'simverb3500'? Known: ...
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from bench.datasets.base import DataFile, Dataset
+from embeddings.registries import LazyFactory, Registry
 
-from embeddings.registries import suggest
+__all__ = ["DataFile", "Dataset", "INDEX", "dataset_names", "get_dataset", "register_dataset", "registry"]
 
+registry = Registry("dataset")
 
-@dataclass(frozen=True)
-class DataFile:
-    """One file a parser reads.
-
-    Attributes
-    ----------
-    path : str
-        Relative path, as in the mirror's MANIFEST.tsv ``file`` column.
-    sha256 : str
-        Pinned checksum of the file itself (after extraction).
-    url : str
-        Canonical download: the file itself, or the archive holding it.
-    member : str, optional
-        Path of the file inside the archive at ``url``.
-    """
-
-    path: str
-    sha256: str
-    url: str
-    member: str | None = None
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """Metadata of one dataset (MTEB-style: next to the data, complete, frozen)."""
-
-    name: str
-    title: str
-    files: dict[str, DataFile]
-    license: str
-    citation: str
-    homepage: str = ""
-    notes: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def version(self) -> str:
-        """A short version label: the first 12 hex digits of the main file's sha256."""
-        first = next(iter(self.files.values()))
-        return first.sha256[:12]
-
-    def sha256(self) -> dict[str, str]:
-        return {k: f.sha256 for k, f in self.files.items()}
-
-
-_DATASETS: dict[str, Dataset] = {}
+#: module -> the datasets it defines (a test checks that each module defines exactly these)
+INDEX: dict[str, tuple[str, ...]] = {
+    "bench.datasets.similarity": ("ws353", "ws353-sim", "ws353-rel", "simlex999", "men", "simverb3500", "rw",
+                                  "rg65", "mc30", "mturk287", "mturk771", "verb143", "yp130"),
+    "bench.datasets.analogy": ("google-analogy", "msr-analogy"),
+    "bench.datasets.wic": ("wic",),
+    "bench.datasets.scws": ("scws",),
+    "bench.datasets.coarsewsd": ("coarsewsd20",),
+    "bench.datasets.corpora": ("brown",),
+}
+for _module, _names in INDEX.items():
+    for _name in _names:
+        registry.register(_name, LazyFactory(f"{_module}:DATASETS.dataset", name=_name))
 
 
 def register_dataset(ds: Dataset) -> Dataset:
-    if ds.name in _DATASETS and _DATASETS[ds.name] != ds:
-        raise ValueError(f"dataset {ds.name!r} is already registered differently")
-    _DATASETS[ds.name] = ds
+    """Register a dataset defined elsewhere (a plugin, a test)."""
+    registry.register(ds.name, lambda: ds, replace=True)
     return ds
 
 
-def _load_catalogs() -> None:
-    # importing the catalog modules registers their datasets
-    import bench.datasets.catalog  # noqa: F401
-
-
 def get_dataset(name: str) -> Dataset:
-    _load_catalogs()
-    if name not in _DATASETS:
-        raise KeyError(f"unknown dataset {name!r}; {suggest(name, _DATASETS)}Known: {', '.join(sorted(_DATASETS))}")
-    return _DATASETS[name]
+    """The metadata of dataset ``name`` (unknown names raise with did-you-mean suggestions)."""
+    ds = registry.get(name)()
+    if not isinstance(ds, Dataset):
+        raise TypeError(f"dataset target for {name!r} gave {type(ds).__name__}, not a Dataset")
+    return ds
 
 
 def dataset_names() -> list[str]:
-    _load_catalogs()
-    return sorted(_DATASETS)
+    return registry.names()

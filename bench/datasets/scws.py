@@ -21,13 +21,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.datasets.base import DataFile, Dataset, DatasetCollection
 from bench.datasets.fetching import fetch
-from bench.datasets.registry import DataFile, Dataset, register_dataset
 from bench.validation import DatasetFormatError, parse_float
+
+#: the datasets this module defines (listed in bench.datasets.registry.INDEX)
+DATASETS = DatasetCollection()
 
 __all__ = ["SCWSItem", "read_scws", "load_scws"]
 
-SCWS = register_dataset(
+SCWS = DATASETS.add(
     Dataset(
         "scws",
         "SCWS: Stanford's Contextual Word Similarities (2,003 pairs in context)",

@@ -18,9 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.datasets.base import DataFile, Dataset, DatasetCollection
 from bench.datasets.fetching import fetch
-from bench.datasets.registry import DataFile, Dataset, get_dataset, register_dataset
+from bench.datasets.registry import get_dataset
 from bench.validation import DatasetFormatError, parse_float
+
+#: the datasets this module defines (listed in bench.datasets.registry.INDEX)
+DATASETS = DatasetCollection()
 
 Pair = tuple[str, str, float]
 
@@ -69,7 +73,7 @@ PAIR_FORMATS: dict[str, PairFormat] = {}
 
 
 def register_pairs(ds: Dataset, fmt: PairFormat) -> None:
-    register_dataset(ds)
+    DATASETS.add(ds)
     PAIR_FORMATS[ds.name] = fmt
 
 

@@ -21,9 +21,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.datasets.base import DataFile, Dataset, DatasetCollection
 from bench.datasets.fetching import fetch
-from bench.datasets.registry import DataFile, Dataset, register_dataset
 from bench.validation import DatasetFormatError
+
+#: the datasets this module defines (listed in bench.datasets.registry.INDEX)
+DATASETS = DatasetCollection()
 
 __all__ = ["WiCItem", "read_wic", "load_wic", "SPLITS"]
 
@@ -45,7 +48,7 @@ def _file(key: str) -> DataFile:
     return DataFile(f"wic/WiC_dataset/{member}", _SHA[key], _URL, member=member)
 
 
-WIC = register_dataset(
+WIC = DATASETS.add(
     Dataset(
         "wic",
         "WiC: the Word-in-Context dataset (train/dev/test with gold labels)",

@@ -9,6 +9,8 @@
 
 from embeddings.hf.embedder import (
     CANONICAL,
+    MINILM_LABEL,
+    SMOLLM2_LABEL,
     HFEmbedder,
     detect_direction,
     load_hf,
@@ -17,5 +19,5 @@ from embeddings.hf.embedder import (
     max_input_length,
 )
 
-__all__ = ["CANONICAL", "HFEmbedder", "detect_direction", "load_hf", "load_minilm_l6", "load_smollm2_135m",
+__all__ = ["CANONICAL", "MINILM_LABEL", "SMOLLM2_LABEL", "HFEmbedder", "detect_direction", "load_hf", "load_minilm_l6", "load_smollm2_135m",
            "max_input_length"]

@@ -128,3 +128,24 @@ def test_malformed_line_names_file_and_line(tmp_path):
     p.write_text("tiger\tcat\tseven\n")
     with pytest.raises(DatasetFormatError, match=r"bad.txt:1: score 'seven' is not a number"):
         read_pairs(p, PairFormat())
+
+
+def test_the_registry_index_lists_exactly_what_each_module_defines():
+    import importlib
+
+    from bench.datasets.registry import INDEX
+
+    for module, names in INDEX.items():
+        defined = set(importlib.import_module(module).DATASETS)
+        assert defined == set(names), f"{module} defines {sorted(defined)}, the index says {sorted(names)}"
+
+
+def test_importing_the_registry_imports_no_dataset_module():
+    import subprocess
+    import sys
+
+    code = ("import sys, bench.datasets; "
+            "print(sorted(m for m in sys.modules if m.startswith('bench.datasets.') and m not in "
+            "('bench.datasets.base', 'bench.datasets.registry', 'bench.datasets.fetching')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -1,3 +1,0 @@
-"""Imports every module that registers datasets (one module per kind of data)."""
-
-from bench.datasets import analogy, coarsewsd, corpora, scws, similarity, wic  # noqa: F401
