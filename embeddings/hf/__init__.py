@@ -19,5 +19,14 @@ from embeddings.hf.embedder import (
     max_input_length,
 )
 
-__all__ = ["CANONICAL", "MINILM_LABEL", "SMOLLM2_LABEL", "HFEmbedder", "detect_direction", "load_hf", "load_minilm_l6", "load_smollm2_135m",
-           "max_input_length"]
+__all__ = [
+    "CANONICAL",
+    "MINILM_LABEL",
+    "SMOLLM2_LABEL",
+    "HFEmbedder",
+    "detect_direction",
+    "load_hf",
+    "load_minilm_l6",
+    "load_smollm2_135m",
+    "max_input_length",
+]
