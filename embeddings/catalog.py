@@ -31,7 +31,7 @@ def register_builtins(reg: Registry) -> None:
         ("glove-wiki-gigaword-300", "glove", "GloVe 6B 300d as packaged by gensim-data"),
         ("glove-wiki-gigaword-100", "glove", "GloVe 6B 100d as packaged by gensim-data"),
     ]:
-        add(name, "embeddings.static_published:load_published", fam, desc, checkpoint=name)
+        add(name, "embeddings.static.published:load_published", fam, desc, checkpoint=name)
 
     # transformers: encoders (bert) and causal decoders (gpt), any HF id or directory
     reg.register_prefix("hf", LazyFactory("embeddings.hf:load_hf"), family="bert|gpt",

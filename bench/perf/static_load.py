@@ -70,7 +70,7 @@ def synthesise(path: Path, rows: int, dim: int, seed: int = 0) -> Path:
 def _child(path: str, mode: str, vocab_file: str) -> None:
     import resource
 
-    from embeddings.static_formats import load_static_file
+    from embeddings.static import load_static_file
 
     start = time.perf_counter()
     if mode == "gensim":
@@ -106,7 +106,7 @@ def main(argv: list[str]) -> None:
 
     import shutil
 
-    from embeddings.static_formats import converted_dir
+    from embeddings.static.mmap_cache import converted_dir
     from embeddings.support.paths import cache_dir
 
     root = cache_dir("perf")

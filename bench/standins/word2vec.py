@@ -3,15 +3,15 @@
 Recipe: the TRAIN part of Brown's split (:func:`bench.standins.recipe.brown_corpus`),
 LOWER-CASED (Brown is small, and case-splitting its counts hurts more than it helps; the
 embedder looks words up lower-cased, like GloVe 6B), trained by
-:func:`embeddings.word2vec_training.train_word2vec` with :data:`DEFAULTS` (300 dimensions,
+:func:`embeddings.static.training.train_word2vec` with :data:`DEFAULTS` (300 dimensions,
 GoogleNews' width; window 5, min_count 5, negative 5, sample 1e-3, 5 epochs, seed 0; about
 1.5 CPU-minutes), saved as word2vec BINARY and read back by the loader that serves
 GoogleNews-vectors-negative300.bin. Byte-identical on any machine (one worker, md5 hashing).
 
-Options: any :class:`~embeddings.word2vec_training.Word2VecSettings` field and
+Options: any :class:`~embeddings.static.training.Word2VecSettings` field and
 ``max_sentences`` (the first N training sentences) override the defaults; ``tiny=True``
 starts from :data:`TINY` (trains in about a second, for tests); loader options
-``max_vocab``, ``vocab`` and ``mmap`` as in :func:`embeddings.static_formats.load_static_file`.
+``max_vocab``, ``vocab`` and ``mmap`` as in :func:`embeddings.static.load_static_file`.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from typing import Any
 
 from bench.standins.recipe import brown_corpus, build_once, model_dir, recipe_identity, split_options
 from embeddings.static import StaticEmbedder
+from embeddings.static.training import TRAINING_VERSION, Word2VecSettings, train_word2vec
 from embeddings.support.files import sha256_file
-from embeddings.word2vec_training import TRAINING_VERSION, Word2VecSettings, train_word2vec
 
 NAME = "word2vec-brown"
 DEFAULTS: dict[str, Any] = {**Word2VecSettings().to_dict(), "max_sentences": None}
@@ -79,7 +79,7 @@ def ensure_trained(**options: Any) -> Path:
 
 def load(**options: Any) -> StaticEmbedder:
     """The Brown skip-gram stand-in (trained and cached on first use)."""
-    from embeddings.static_formats import load_static_file
+    from embeddings.static import load_static_file
 
     full, changed, other = _settings(options)
     directory = ensure_trained(**options)

@@ -153,7 +153,7 @@ def test_restrict_vocab_limits_candidates(glove):
 
 def test_without_vocabulary_uses_dataset_words_and_selects_layer_on_dev():
     emb = RandomEmbedder(dim=16, n_layers=3, seed=1)
-    assert not hasattr(emb, "vocabulary")
+    assert emb.vocabulary() is None  # the declared capability: no closed vocabulary
     out = get_task("analogy-msr", limit=300, n_boot=50).run(emb)
     assert len(out.results) == 3 and {r.layer for r in out.results} == set(emb.layers)
     r = out.results[0]

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import embeddings
-from embeddings.static_formats import save_word2vec_binary
-from embeddings.static_published import PUBLISHED, load_published, published_dir
+from embeddings.static import save_word2vec_binary
+from embeddings.static.published import PUBLISHED, load_published, published_dir
 from embeddings.support.errors import ChecksumMismatch, DownloadError
 
 WORDS = ["the", "bank", "river", ". . .", "money"]

@@ -3,7 +3,7 @@
 A pure function of a corpus and settings: :func:`train_word2vec` takes tokenized sentences
 and :class:`Word2VecSettings` and writes a word2vec C-tool binary file, the format
 GoogleNews-vectors-negative300.bin uses, so the trained model is read back by the same
-loader as the published one (:func:`embeddings.static_formats.load_static_file`).
+loader as the published one (:func:`embeddings.static.load_static_file`).
 
 Reproducible: one worker thread, a fixed seed, and a fixed ``hashfxn`` (md5 of the word)
 instead of Python's salted ``hash``, so ``PYTHONHASHSEED`` does not matter: two trainings

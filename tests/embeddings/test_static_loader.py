@@ -11,13 +11,8 @@ import pytest
 from gensim.models import KeyedVectors, Word2Vec
 
 import embeddings
-from embeddings.static_formats import (
-    StaticFormatError,
-    convert_to_npy,
-    load_static_file,
-    save_word2vec_binary,
-    sniff_format,
-)
+from embeddings.static import StaticFormatError, load_static_file, save_word2vec_binary, sniff_format
+from embeddings.static.mmap_cache import convert_to_npy
 from embeddings.testing import check_embedder
 
 WORDS = ["the", "bank", "river", "Paris", "naïve", "e-mail"]

@@ -11,7 +11,7 @@ use); the checkpoint label then says "unverified" and shows the recorded digest,
 cannot be mistaken for a checked copy.
 
 Big files are memory-mapped through a one-time conversion
-(:func:`embeddings.static_formats.load_static_file`, ``mmap=None`` picks it for files of
+(:func:`embeddings.static.load_static_file`, ``mmap=None`` picks it for files of
 1 GiB or more). Options ``max_vocab``/``vocab``/``mmap`` are passed on; ``url=`` points
 at a local mirror of the same file.
 
@@ -150,10 +150,10 @@ def load_published(*, checkpoint: str, url: str | None = None, **options: Any) -
     checkpoint : one of :data:`PUBLISHED`.
     url : optional override of the download location (a local mirror of the same file).
     **options : ``max_vocab``, ``vocab``, ``mmap``, ``lowercase`` for
-        :func:`embeddings.static_formats.load_static_file`.
+        :func:`embeddings.static.load_static_file`.
     """
     from embeddings.registries import suggest
-    from embeddings.static_formats import load_static_file
+    from embeddings.static.loader import load_static_file
 
     if checkpoint not in PUBLISHED:
         raise KeyError(

@@ -1,0 +1,98 @@
+"""Static word-vector file formats: the format names, sniffing a file, the format error.
+
+See :mod:`embeddings.static` for what each format is; every parse error is a
+:class:`StaticFormatError` naming the file and the line.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import logging
+import re
+from pathlib import Path
+from typing import IO
+
+from embeddings.support.errors import CtxbenchError
+
+logger = logging.getLogger(__name__)
+
+FORMATS = ("word2vec-binary", "word2vec-text", "glove-text", "gensim")
+#: files at least this big are memory-mapped by default (``mmap=None``)
+MMAP_THRESHOLD = 1 << 30
+#: files up to this size get a full sha256 as weights identity; bigger ones a sampled one
+FULL_HASH_LIMIT = 256 << 20
+_HEADER = re.compile(rb"\s*(\d+)\s+(\d+)\s*")
+
+
+class StaticFormatError(CtxbenchError, ValueError):
+    """A vector file that cannot be read; the message is ``file:line: problem``.
+
+    >>> str(StaticFormatError("vectors.txt", 7, "expected a word and 300 values, got 299 values"))
+    'vectors.txt:7: expected a word and 300 values, got 299 values'
+    """
+
+    def __init__(self, path: str | Path, line: int, problem: str) -> None:
+        self.path, self.line, self.problem = str(path), line, problem
+        super().__init__(f"{path}:{line}: {problem}")
+
+
+# -- opening and sniffing ---------------------------------------------------------------
+def _open(path: Path) -> IO[bytes]:
+    with open(path, "rb") as f:
+        magic = f.read(3)
+    if magic[:2] == b"\x1f\x8b":
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    if magic == b"BZh":
+        return bz2.open(path, "rb")  # type: ignore[return-value]
+    return open(path, "rb", buffering=1 << 20)
+
+
+def sniff_format(path: str | Path) -> str:
+    """Which of :data:`FORMATS` a file is, from its first bytes.
+
+    A pickle (gensim native) starts with the pickle protocol marker; a first line ``"N D"``
+    means word2vec (binary when the first record is not text, text otherwise); any other
+    text is GloVe.
+    """
+    path = Path(path)
+    with _open(path) as f:
+        head = f.read(1 << 16)
+    if not head:
+        raise StaticFormatError(path, 1, "the file is empty")
+    if head[:1] == b"\x80" and len(head) > 1 and 2 <= head[1] <= 5:
+        return "gensim"
+    first, _, rest = head.partition(b"\n")
+    m = _HEADER.fullmatch(first)
+    if m:
+        dim = int(m.group(2))
+        record = rest.split(b"\n", 1)[0] if b"\n" in rest else rest
+        try:
+            fields = record.decode("utf-8").rstrip("\r ").split(" ")
+            if len(fields) >= dim + 1 and dim > 0:
+                [float(x) for x in fields[-dim:]]
+                return "word2vec-text"
+        except (UnicodeDecodeError, ValueError):
+            pass
+        if len(rest) < 4 * dim and b"\n" in rest[:-1] and _looks_like_text(rest):
+            return "word2vec-text"  # a text file whose first record is short: let the parser say why
+        return "word2vec-binary"
+    if not _looks_like_text(head):
+        raise StaticFormatError(
+            path,
+            1,
+            "not a word-vector file: binary data without a word2vec 'N D' header and not a gensim pickle",
+        )
+    return "glove-text"
+
+
+def _looks_like_text(data: bytes) -> bool:
+    if b"\x00" in data:
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return e.start >= len(data) - 4  # a multi-byte character cut at the end of the sample
+    return True
+
+
