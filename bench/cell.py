@@ -33,7 +33,7 @@ from typing import Any
 from bench.result import TaskResult
 from bench.tasks.base import ItemScores, Selection
 
-__all__ = ["Cell", "CellIdentity", "slot_of"]
+__all__ = ["Cell", "CellIdentity", "canonical_order", "slot_of"]
 
 
 def _short_hash(obj: Any) -> str:
@@ -165,3 +165,18 @@ class Cell:
         known = {f.name for f in fields(cls)} - {"identity", "results", "selection"}
         return cls(**{k: v for k, v in d.items() if k in known}, results=results, selection=selection,
                    identity=CellIdentity(**ident) if ident else None)
+
+
+def canonical_order(cells: list[Cell]) -> tuple[list[str], list[str]]:
+    """Embedders (by family, static families first, then name) and tasks (in the task registry's
+    order): a canonical order, so tables do not depend on the order the cells ran in."""
+    from bench.tasks import registry as task_registry
+    from embeddings.base import FAMILIES
+
+    fam_rank = {f: k for k, f in enumerate(FAMILIES)}
+    embs: dict[str, tuple[int, str]] = {}
+    for c in cells:
+        embs.setdefault(c.embedder, (fam_rank.get(c.embedder_info.get("family", "other"), len(FAMILIES)), c.embedder))
+    known = task_registry.registration_order()
+    tasks = sorted({c.task for c in cells}, key=lambda t: (known.index(t) if t in known else len(known), t))
+    return sorted(embs, key=lambda e: embs[e]), tasks

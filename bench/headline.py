@@ -27,7 +27,7 @@ Examples
 ...      "selection": {"layer": "3", "criterion": "dev", "value": 1.0, "ci_low": 1.0, "ci_high": 1.0,
 ...                    "n": 4, "split": "test", "oracle": False,
 ...                    "items": {"ids": list("abcd"), "pred": [1, 1, 1, 1], "metric": "accuracy"}}}]
->>> from bench.cell import Cell
+>>> from bench.cell import Cell, canonical_order
 >>> row = headline([Cell.from_dict(c) for c in cells]).iloc[0]
 >>> row["static_model"], row["contextual_model"], float(row["diff"]), int(row["n_paired"])
 ('s', 'c', 0.5, 4)
@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench.cell import Cell
+from bench.cell import Cell, canonical_order
 from bench.stats import METRICS, paired_bootstrap_diff
 
 __all__ = ["headline", "headline_rows", "render_headline", "STATIC_FAMILIES", "COLUMNS"]
@@ -145,10 +145,7 @@ def headline_rows(cells: list[Cell], *, n_boot: int = 1000, seed: int = 0) -> li
     # cells whose results declare protocol["comparable"] False ran a fallback protocol
     # (e.g. analogy over the dataset's words for a model without a vocabulary): left out
     ok = [c for c in cells if c.ok and all(r.protocol.get("comparable", True) for r in c.results)]
-    tasks: list[str] = []
-    for c in ok:
-        if c.task not in tasks:
-            tasks.append(c.task)
+    _, tasks = canonical_order(ok)
     rows = []
     for t in tasks:
         tc = [c for c in ok if c.task == t]

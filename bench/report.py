@@ -24,9 +24,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from bench.cell import Cell
+from bench.cell import Cell, canonical_order
 from bench.store import ResultStore
-from embeddings.base import FAMILIES
 from embeddings.support.files import atomic_path, write_text_atomic
 
 logger = logging.getLogger(__name__)
@@ -61,20 +60,8 @@ def md_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(out)
 
 
-def _order(cells: list[Cell]) -> tuple[list[str], list[str]]:
-    """Embedders (static first, then by family) and tasks in first-seen order."""
-    fam_rank = {f: k for k, f in enumerate(FAMILIES)}
-    embs: dict[str, tuple[int, int]] = {}
-    tasks: list[str] = []
-    for i, c in enumerate(cells):
-        embs.setdefault(c.embedder, (fam_rank.get(c.embedder_info.get("family", "other"), len(FAMILIES)), i))
-        if c.task not in tasks:
-            tasks.append(c.task)
-    return sorted(embs, key=lambda e: embs[e]), tasks
-
-
 def summary_rows(cells: list[Cell]) -> tuple[list[str], list[list[str]], list[dict[str, Any]]]:
-    embs, tasks = _order(cells)
+    embs, tasks = canonical_order(cells)
     by = {(c.embedder, c.task): c for c in cells}
     header = ["model", "family"] + tasks
     rows, flat = [], []
@@ -102,7 +89,7 @@ def summary_rows(cells: list[Cell]) -> tuple[list[str], list[list[str]], list[di
 
 def layer_rows(cells: list[Cell], task: str) -> list[list[str]]:
     rows = []
-    embs, _ = _order(cells)
+    embs, _ = canonical_order(cells)
     for e in embs:
         cell = next((c for c in cells if c.embedder == e and c.task == task), None)
         if cell is None or not cell.ok or not cell.results:
@@ -147,7 +134,7 @@ def write_report(store: ResultStore, out_dir: str | Path | None = None) -> list[
     written.append(out / "summary.csv")
     put("summary.tex", _latex(header, rows))
 
-    _, tasks = _order(ok)
+    _, tasks = canonical_order(ok)
     parts = ["# Every layer, all items\n",
              "Value with its 95% bootstrap CI and coverage (items scored / items in the dataset). "
              "The best layer on these same items is marked *oracle best*: it was chosen by looking at "
@@ -160,6 +147,10 @@ def write_report(store: ResultStore, out_dir: str | Path | None = None) -> list[
 
     df = store.to_dataframe()
     if not df.empty:
+        embs, task_order = canonical_order(ok)
+        rank_e, rank_t = {e: k for k, e in enumerate(embs)}, {t: k for k, t in enumerate(task_order)}
+        df["_e"], df["_t"] = df["embedder"].map(rank_e), df["task"].map(rank_t)
+        df = df.sort_values(["_e", "_t"], kind="stable")
         keep = [c for c in ("task", "embedder", "family", "layer", "metric", "value", "ci_low", "ci_high",
                             "n", "total", "checkpoint") if c in df.columns]
         with atomic_path(out / "results.csv") as tmp:
@@ -235,7 +226,7 @@ def _plots(cells: list[Cell], plot_dir: Path) -> list[Path]:
         by_task[c.task].append(c)
     written = []
     plot_dir.mkdir(parents=True, exist_ok=True)
-    embs, _ = _order(cells)
+    embs, _ = canonical_order(cells)
     color = {e: f"C{i % 10}" for i, e in enumerate(embs)}  # one colour per model in every plot
     for task, tcells in by_task.items():
         fig, ax = plt.subplots(figsize=(6, 3.6))

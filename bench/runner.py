@@ -31,10 +31,12 @@ from bench.cell import Cell, CellIdentity
 from bench.store import ResultStore
 from bench.suite import EmbedderSpec, Suite, TaskSpec
 from bench.tasks import Task, get_task
+from bench.vectors import DirectSource, EmbeddingCache, PlannedSource, Requests, VectorSource
+from bench.vectors.cache import default_max_bytes
 from embeddings.base import Embedder
-from embeddings.cached import CachedEmbedder
 from embeddings.progress import progress_bar
 from embeddings.support.errors import CtxbenchError
+from embeddings.support.paths import cache_dir
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +79,39 @@ def _failed(ident: CellIdentity | None, emb: EmbedderSpec, spec: TaskSpec, stage
                 embedder_options=dict(emb.options), settings=dict(spec.settings), embedder_info=info or {},
                 stage=stage, error=f"{type(exc).__name__}: {exc}",
                 traceback="".join(traceback.format_exception(exc, limit=12)), finished=_now())
+
+
+def _prepare(emb: Embedder, tasks: list[Task]) -> tuple[VectorSource, BaseException | None]:
+    """The source the tasks of one model read from, with their declared inputs embedded.
+
+    A model that reads context (the expensive kind) gets a :class:`PlannedSource`: the union
+    of the tasks' inputs is embedded once, each distinct sentence once, in one canonical
+    order, into the on-disk embedding cache (``CTXBENCH_EMBED_CACHE_GB=0`` keeps it in
+    memory instead). Static lookups are cheap and go straight to the model. If the shared
+    step fails, the error is returned and each task then prepares its own inputs, so one
+    bad input fails only the tasks that use it.
+    """
+    if emb.stateful or not emb.contextual or emb.static_source:
+        return DirectSource(emb), None
+    cache = None
+    if default_max_bytes() > 0:
+        cache = EmbeddingCache(cache_dir("embeddings"), emb.fingerprint(), n_layers=len(emb.layers), dim=emb.dim)
+    source = PlannedSource(emb, cache)
+    requests = Requests()
+    for task in tasks:
+        try:
+            req = task.inputs()
+        except Exception as exc:  # the task will fail on its own when it runs
+            logger.debug("inputs() of %s failed: %s", task.name, exc)
+            continue
+        if req:
+            requests.merge(req)
+    try:
+        source.prepare(requests)
+    except Exception as exc:
+        _log_failure(f"embedding the inputs of {emb.name}", exc)
+        return source, exc
+    return source, None
 
 
 def run_suite(suite: Suite, store: ResultStore, *, loader: Loader | None = None,
@@ -164,14 +199,18 @@ def run_suite(suite: Suite, store: ResultStore, *, loader: Loader | None = None,
                     record(_failed(cid, emb_spec, spec, "load", exc, cid.slot))
                 continue
         load_seconds = round(time.perf_counter() - t0, 3)
-        model: Embedder = emb if emb.stateful else CachedEmbedder(emb)  # tasks share inputs
-        info = {**model.describe(), "options": emb_spec.options, "load_seconds": load_seconds,
-                "identity": ident}
+        info = {**emb.describe(), "options": emb_spec.options, "load_seconds": load_seconds, "identity": ident}
+        source, prepare_error = _prepare(emb, [task for _, task, _ in todo])
         for spec, task, cid in todo:
             bar.set_postfix_str(f"{emb_spec.name} / {spec.name}")
             t1 = time.perf_counter()
             try:
-                out = task.run(model)
+                if prepare_error is not None and isinstance(source, PlannedSource):
+                    # the shared embedding step failed: this task's own inputs, alone, decide its fate
+                    req = task.inputs()
+                    if req:
+                        source.prepare(req)
+                out = task.run(source)
                 cell = Cell(
                     key=cid.key, slot=cid.slot, embedder=emb_spec.name, task=spec.name, status="ok", identity=cid,
                     embedder_options=dict(emb_spec.options), settings=dict(spec.settings),
@@ -182,7 +221,11 @@ def run_suite(suite: Suite, store: ResultStore, *, loader: Loader | None = None,
                 _log_failure(f"{spec.name} on {emb_spec.name}", exc)
                 cell = _failed(cid, emb_spec, spec, "task", exc, cid.slot, info)
             record(cell)
-        del emb, model
+        if isinstance(source, PlannedSource) and source.cache is not None:
+            logger.info("%s: %d vectors embedded, %d reused from the cache, %d unplanned", emb_spec.name,
+                        source.computed, source.reused, source.unplanned)
+            source.cache.close()
+        del emb, source
         gc.collect()
     bar.close()
     store.compact()

@@ -195,6 +195,11 @@ class Registry:
         self._load_entry_points()
         return sorted(n for n, e in self._entries.items() if include_generic or not e.generic)
 
+    def registration_order(self) -> list[str]:
+        """Names in the order they were registered (built-ins first, then plugins)."""
+        self._load_entry_points()
+        return list(self._entries)
+
     def prefixes(self) -> list[Entry]:
         """The prefix entries (``hf:``, ``bow:``), sorted."""
         return [self._prefixes[p] for p in sorted(self._prefixes)]

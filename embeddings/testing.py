@@ -209,6 +209,31 @@ def check_fingerprint(emb: Embedder) -> None:
         raise _fail(emb, "fingerprint changed after embedding (it must not depend on runtime state)")
 
 
+def check_config_round_trip(emb: Embedder) -> None:
+    """``embeddings.load(**emb.config())`` rebuilds an embedder with the same fingerprint and vectors.
+
+    This is what lets a result be reproduced from its record: the config names the registry
+    entry and every option that changes the model.
+    """
+    import embeddings
+
+    cfg = dict(emb.config())
+    name = cfg.pop("name")
+    if name not in embeddings.registry:
+        raise _fail(emb, f"config() names {name!r}, which is not registered: register the adapter "
+                         "(or its loader) so that load(**config()) can rebuild it")
+    try:
+        again = embeddings.load(name, **cfg)
+    except Exception as e:
+        raise _fail(emb, f"load(**config()) failed: {type(e).__name__}: {e}") from e
+    if again.fingerprint() != emb.fingerprint():
+        raise _fail(emb, f"load(**config()) gave fingerprint {again.fingerprint()}, expected {emb.fingerprint()}")
+    a, b = emb.embed(SENTENCES[:2]), again.embed(SENTENCES[:2])
+    for x, y in zip(a, b, strict=True):
+        if not close(x.vectors, y.vectors):
+            raise _fail(emb, "load(**config()) rebuilt a model with different vectors")
+
+
 def check_input_validation(emb: Embedder) -> None:
     """A bare string instead of a list of words is refused with a clear TypeError."""
     for bad in ("the river bank", ["the river bank"]):
@@ -229,6 +254,7 @@ CHECKS: list[Callable[[Embedder], None]] = [
     check_layer_selection,
     check_context_behaviour,
     check_fingerprint,
+    check_config_round_trip,
     check_input_validation,
 ]
 

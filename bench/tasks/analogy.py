@@ -42,7 +42,7 @@ from bench.datasets import get_dataset
 from bench.datasets.analogy import GOOGLE_SEMANTIC, Question, load_questions
 from bench.stats import accuracy, bootstrap_ci
 from bench.tasks.base import ItemScores, Selection, Task, TaskMeta, TaskOutput, stable_fraction
-from embeddings.base import Embedder
+from bench.vectors import Requests, VectorSource
 
 logger = logging.getLogger(__name__)
 
@@ -51,29 +51,21 @@ METHODS = ("3cosadd", "3cosmul")
 BLOCK_ELEMENTS = 1 << 22
 
 
-def embedder_vocabulary(embedder: Embedder) -> list[str] | None:
-    """The optional capability: ``embedder.vocabulary()`` (words in frequency order), or None."""
-    words = embedder.vocabulary()
+def embedder_vocabulary(source: VectorSource) -> list[str] | None:
+    """The optional capability: the model's ``vocabulary()`` (words in frequency order), or None."""
+    words = source.vocabulary()
     return list(words) if words is not None else None
 
 
-def embed_alone(embedder: Embedder, words: list[str], chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+def embed_alone(source: VectorSource, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """(n, n_layers, dim) vectors of each word embedded alone, and the OOV mask (incl. zero vectors).
 
-    A non-contextual embedder gives a word the same vector in any sentence (the contract the
-    conformance kit checks), so its words are sent in chunks; a contextual one gets one-word
-    sentences.
+    A static model's words are looked up in long chunks (its vectors do not depend on the
+    sentence: the conformance kit checks it); a contextual one gets one-word sentences.
     """
     if not words:
-        return np.zeros((0, len(embedder.layers), embedder.dim), np.float32), np.zeros(0, bool)
-    if embedder.contextual:
-        out = embedder.embed([[w] for w in words])
-        vecs = np.stack([wv.vectors[0] for wv in out])
-        oov = np.array([bool(wv.oov[0]) for wv in out])
-    else:
-        parts = embedder.embed([words[k : k + chunk] for k in range(0, len(words), chunk)])
-        vecs = np.concatenate([wv.vectors for wv in parts])
-        oov = np.concatenate([wv.oov for wv in parts])
+        return np.zeros((0, len(source.layers), source.dim), np.float32), np.zeros(0, bool)
+    vecs, oov = source.words_alone(words)
     zero = ~vecs.reshape(len(words), -1).any(axis=1)
     return vecs, oov | zero
 
@@ -129,7 +121,7 @@ class AnalogyTask(Task):
         return word.upper() if self.settings["case_insensitive"] else word
 
     # -- candidates ---------------------------------------------------------------------
-    def candidates(self, embedder: Embedder, questions: list[Question]) -> tuple[list[str], np.ndarray, str]:
+    def candidates(self, embedder: VectorSource, questions: list[Question]) -> tuple[list[str], np.ndarray, str]:
         """Candidate words (deduplicated, most frequent spelling first), their vectors, and provenance."""
         vocab = embedder_vocabulary(embedder) if self.settings["candidates"] == "vocab" else None
         if vocab is not None:
@@ -146,7 +138,14 @@ class AnalogyTask(Task):
         return [words[i] for i in keep], vecs[keep], source
 
     # -- evaluation -----------------------------------------------------------------------
-    def evaluate(self, embedder: Embedder) -> TaskOutput:
+    def inputs(self) -> Requests:
+        """The dataset's words alone: the candidates of a model without a vocabulary (every
+        contextual model; a static model's own vocabulary is looked up when it is asked for)."""
+        req = Requests()
+        req.add_words(sorted({w for q in self.questions() for w in q[:4]}))
+        return req
+
+    def evaluate(self, embedder: VectorSource) -> TaskOutput:
         questions = self.questions()
         total = len(questions)
         cand_words, cand_vecs, source = self.candidates(embedder, questions)
@@ -240,7 +239,7 @@ class AnalogyTask(Task):
 
     def _results(
         self,
-        embedder: Embedder,
+        embedder: VectorSource,
         questions: list[Question],
         scored: list[int],
         correct: dict[str, np.ndarray],
@@ -310,7 +309,7 @@ class AnalogyTask(Task):
         return results
 
     def _select(
-        self, embedder: Embedder, questions: list[Question], scored: list[int], correct: np.ndarray
+        self, embedder: VectorSource, questions: list[Question], scored: list[int], correct: np.ndarray
     ) -> Selection:
         ids = ["|".join(questions[qi][:4]) for qi in scored]
         dev = np.array([stable_fraction(x, self.name) < self.settings["dev_fraction"] for x in ids])

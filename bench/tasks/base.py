@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
 from bench.result import TaskResult, library_versions
+from bench.vectors import Requests, VectorSource, as_source
 from embeddings.base import Embedder
 from embeddings.registries import suggest
 from embeddings.support.errors import ConfigError
@@ -146,13 +147,15 @@ class Task(ABC):
     def name(self) -> str:
         return self.meta.name
 
-    def run(self, embedder: Embedder) -> TaskOutput:
-        """Evaluate and stamp every result with timing, versions and the checkpoint."""
+    def run(self, model: Embedder | VectorSource) -> TaskOutput:
+        """Evaluate an embedder (or a prepared source) and stamp every result with timing,
+        versions and the checkpoint."""
+        source = as_source(model)
         start = time.perf_counter()
-        out = self.evaluate(embedder)
+        out = self.evaluate(source)
         seconds = round(time.perf_counter() - start, 3)
         versions = library_versions()
-        checkpoint = embedder.checkpoint or embedder.name
+        checkpoint = source.checkpoint
         out.results = [
             TaskResult(**{**r.to_dict(), "seconds": seconds, "versions": versions,
                           "checkpoint": r.checkpoint or checkpoint})
@@ -160,9 +163,18 @@ class Task(ABC):
         ]
         return out
 
+    def inputs(self) -> Requests | None:
+        """Every vector :meth:`evaluate` will read, declared beforehand (None: not declared).
+
+        The runner merges the inputs of all tasks a model runs and embeds each distinct
+        sentence once, in one canonical order, before any task scores. A task that declares
+        nothing still works: its vectors are computed when it asks for them.
+        """
+        return None
+
     @abstractmethod
-    def evaluate(self, embedder: Embedder) -> TaskOutput:
-        """Score ``embedder``: one TaskResult per layer, and the selection."""
+    def evaluate(self, source: VectorSource) -> TaskOutput:
+        """Score the model behind ``source``: one TaskResult per layer, and the selection."""
 
     # -- helpers for subclasses ------------------------------------------------------------
     def dataset_sha256(self) -> dict[str, str]:
@@ -174,7 +186,7 @@ class Task(ABC):
                 out[f"{name}/{key}"] = df.sha256
         return out
 
-    def result(self, embedder: Embedder, layer: str, value: float, ci: tuple[float, float], n: int,
+    def result(self, embedder: Embedder | VectorSource, layer: str, value: float, ci: tuple[float, float], n: int,
                total: int, *, protocol: dict[str, Any] | None = None,
                extra: dict[str, Any] | None = None, metric: str | None = None) -> TaskResult:
         return TaskResult(

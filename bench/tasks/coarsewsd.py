@@ -35,7 +35,7 @@ import numpy as np
 from bench.datasets.coarsewsd import WORDS, WSDItem, load_coarsewsd
 from bench.tasks.base import ItemScores, Selection, Task, TaskMeta, TaskOutput, stable_fraction
 from bench.tasks.context_vectors import crop, normalize, sample, target_vectors
-from embeddings.base import Embedder
+from bench.vectors import Requests, VectorSource
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +131,14 @@ class CoarseWSDTask(Task):
                 )
         return out["train"], out["test"], misaligned
 
-    def evaluate(self, embedder: Embedder) -> TaskOutput:
+    def inputs(self) -> Requests:
+        train, test, _ = self._items()
+        cropped = [crop(it.tokens, it.index, self.settings["window"]) for w in train for it in train[w] + test[w]]
+        req = Requests()
+        req.add_targets([c[0] for c in cropped], [c[1] for c in cropped])
+        return req
+
+    def evaluate(self, embedder: VectorSource) -> TaskOutput:
         train, test, misaligned = self._items()
         words = list(train)
         everything = [it for w in words for it in train[w] + test[w]]

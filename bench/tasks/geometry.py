@@ -29,8 +29,7 @@ import numpy as np
 from bench.datasets.corpora import brown_sentences
 from bench.tasks.base import Task, TaskMeta, TaskOutput, stable_fraction
 from bench.tasks.context_vectors import normalize
-from embeddings.base import Embedder
-from embeddings.progress import progress_bar
+from bench.vectors import Requests, VectorSource
 
 __all__ = ["GeometryTask", "self_similarity", "intra_sentence_similarity"]
 
@@ -89,7 +88,15 @@ class GeometryTask(Task):
         cands.sort(key=lambda p: stable_fraction(str(p[0]), "geometry"))
         return [s for _, s in sorted(cands[: int(cap)])]
 
-    def evaluate(self, embedder: Embedder) -> TaskOutput:
+    def inputs(self) -> Requests:
+        """Every alphabetic word of the sampled sentences."""
+        req = Requests()
+        for s in self.sentences():
+            pos = [pi for pi, w in enumerate(s) if w.isalpha()]
+            req.add_targets([s] * len(pos), pos)
+        return req
+
+    def evaluate(self, embedder: VectorSource) -> TaskOutput:
         sents = self.sentences()
         words = [[w.lower() if w.isalpha() else None for w in s] for s in sents]
         # occurrences: (sentence, position) of alphabetic words; one per sentence per word
@@ -120,19 +127,21 @@ class GeometryTask(Task):
         L = len(embedder.layers)
         store: dict[tuple[int, int], np.ndarray] = {}
         intra = np.full((len(sents), L), np.nan)
-        order = sorted(range(len(sents)), key=lambda i: len(sents[i]))
-        chunks = [order[k : k + 128] for k in range(0, len(order), 128)]
-        for chunk in progress_bar(chunks, desc=f"geometry {embedder.name}", disable=len(chunks) < 2):
-            out = embedder.embed([list(sents[i]) for i in chunk], progress=False)
-            for si, wv in zip(chunk, out, strict=True):
-                v = wv.vectors  # (n_words, L, dim)
-                alive = np.array([w is not None for w in words[si]]) & np.any(v.reshape(len(v), -1), axis=1)
-                for pi in map(int, np.flatnonzero(alive)):
-                    if (si, pi) in needed:
-                        store[(si, int(pi))] = normalize(v[pi].astype(np.float64)).astype(np.float32)
-                if alive.sum() >= 2:
-                    for k in range(L):
-                        intra[si, k] = intra_sentence_similarity(v[alive, k].astype(np.float64))
+        occ = [(si, pi) for si, ws in enumerate(words) for pi, w in enumerate(ws) if w is not None]
+        vecs, _ = embedder.targets([sents[si] for si, _ in occ], [pi for _, pi in occ])
+        by_sentence: dict[int, list[int]] = defaultdict(list)
+        for k, (si, _) in enumerate(occ):
+            by_sentence[si].append(k)
+        for si, rows in by_sentence.items():
+            v = vecs[rows]  # (alphabetic words, L, dim)
+            alive = np.any(v.reshape(len(v), -1), axis=1)
+            for k in np.flatnonzero(alive):
+                o = occ[rows[k]]
+                if o in needed:
+                    store[o] = normalize(v[k].astype(np.float64)).astype(np.float32)
+            if alive.sum() >= 2:
+                for layer in range(L):
+                    intra[si, layer] = intra_sentence_similarity(v[alive, layer].astype(np.float64))
         # anisotropy baseline per layer
         pa = [(store[a], store[b]) for a, b in pairs if a in store and b in store]
         if not pa:

@@ -41,7 +41,7 @@ from bench.probes import ProbeItem, load_direction_probe, load_polysemy_probe
 from bench.stats import accuracy, bootstrap_ci
 from bench.tasks.base import ItemScores, Selection, Task, TaskMeta, TaskOutput, stable_fraction
 from bench.tasks.context_vectors import cosine_matrix, normalize, target_vectors
-from embeddings.base import Embedder
+from bench.vectors import Requests, VectorSource
 
 __all__ = [
     "PolysemyProbeTask",
@@ -131,13 +131,28 @@ class _ProbeTask(Task):
     def items(self) -> list[ProbeItem]:
         raise NotImplementedError
 
-    def _score(self, embedder: Embedder) -> tuple[list[ProbeItem], np.ndarray, np.ndarray, np.ndarray, int]:
-        """Items kept, correctness (n, L), separation per (group, layer), group of each item, total."""
+    def selected_items(self) -> list[ProbeItem]:
+        """The items scored: all, or those of ``limit`` words chosen by a hash."""
         items = self.items()
         if self.settings["limit"]:
             words = sorted({it.word for it in items}, key=lambda w: stable_fraction(w, self.name))
             keep_words = set(words[: int(self.settings["limit"])])
             items = [it for it in items if it.word in keep_words]
+        return items
+
+    def embedded_items(self) -> list[ProbeItem]:
+        """Every sentence whose target vector the task reads."""
+        return self.selected_items()
+
+    def inputs(self) -> Requests:
+        both = self.embedded_items()
+        req = Requests()
+        req.add_targets([it.sentence for it in both], [it.target_index for it in both])
+        return req
+
+    def _score(self, embedder: VectorSource) -> tuple[list[ProbeItem], np.ndarray, np.ndarray, np.ndarray, int]:
+        """Items kept, correctness (n, L), separation per (group, layer), group of each item, total."""
+        items = self.selected_items()
         total = len(items)
         vecs, missing = target_vectors(
             embedder, [it.sentence for it in items], [it.target_index for it in items]
@@ -164,7 +179,7 @@ class _ProbeTask(Task):
             out[idx] = chance_level([items[i].sense for i in idx])
         return out
 
-    def _selection(self, embedder: Embedder, items: list[ProbeItem], correct: np.ndarray) -> Selection:
+    def _selection(self, embedder: VectorSource, items: list[ProbeItem], correct: np.ndarray) -> Selection:
         dev = np.array([stable_fraction(it.word, f"{self.name}-dev") < 0.5 for it in items])
         if len(embedder.layers) == 1 or not dev.any() or dev.all():
             best = 0
@@ -214,7 +229,7 @@ class PolysemyProbeTask(_ProbeTask):
     def items(self) -> list[ProbeItem]:
         return load_polysemy_probe()
 
-    def evaluate(self, embedder: Embedder) -> TaskOutput:
+    def evaluate(self, embedder: VectorSource) -> TaskOutput:
         items, correct, seps, _, total = self._score(embedder)
         seed, n_boot = self.settings["seed"], self.settings["n_boot"]
         chance = float(self._chance(items).mean())
@@ -268,12 +283,15 @@ class DirectionProbeTask(_ProbeTask):
         """Sentences whose sense centroids classify the direction items: the polysemy probe."""
         return load_polysemy_probe()
 
-    def evaluate(self, embedder: Embedder) -> TaskOutput:
-        items = self.items()
-        if self.settings["limit"]:
-            words = sorted({it.word for it in items}, key=lambda w: stable_fraction(w, self.name))
-            keep_words = set(words[: int(self.settings["limit"])])
-            items = [it for it in items if it.word in keep_words]
+    def embedded_items(self) -> list[ProbeItem]:
+        items = self.selected_items()
+        senses_of: dict[str, set[str]] = defaultdict(set)
+        for it in items:
+            senses_of[it.word].add(it.sense)
+        return items + [r for r in self.references() if r.sense in senses_of.get(r.word, ())]
+
+    def evaluate(self, embedder: VectorSource) -> TaskOutput:
+        items = self.selected_items()
         total = len(items)
         senses_of: dict[str, set[str]] = defaultdict(set)
         for it in items:

@@ -24,12 +24,12 @@ from typing import Any
 
 import numpy as np
 
-from bench.datasets.scws import load_scws
+from bench.datasets.scws import SCWSItem, load_scws
 from bench.stats import bootstrap_ci, spearman
 from bench.tasks.base import Task, TaskMeta, TaskOutput
 from bench.tasks.context_vectors import crop, row_cosine, sample, target_vectors
 from bench.tasks.similarity import select_by_dev_half
-from embeddings.base import Embedder
+from bench.vectors import Requests, VectorSource
 
 __all__ = ["SCWSTask"]
 
@@ -50,7 +50,8 @@ class SCWSTask(Task):
     )
     defaults: dict[str, Any] = {"window": 5, "max_pairs": 1000}
 
-    def evaluate(self, embedder: Embedder) -> TaskOutput:
+    def contexts(self) -> tuple[list[SCWSItem], list[tuple[str, ...]], list[int]]:
+        """The sampled pairs, and their cropped contexts (all first contexts, then all second) with targets."""
         items = sample(
             load_scws(), self.settings["limit"] or self.settings["max_pairs"], lambda it: it.id, "scws-sample"
         )
@@ -60,6 +61,16 @@ class SCWSTask(Task):
             s, j = crop(ctx, i, window)
             sents.append(s)
             idx.append(j)
+        return items, sents, idx
+
+    def inputs(self) -> Requests:
+        _, sents, idx = self.contexts()
+        req = Requests()
+        req.add_targets(sents, idx)
+        return req
+
+    def evaluate(self, embedder: VectorSource) -> TaskOutput:
+        items, sents, idx = self.contexts()
         vecs, missing = target_vectors(embedder, sents, idx)
         n = len(items)
         keep = ~(missing[:n] | missing[n:])
@@ -71,7 +82,7 @@ class SCWSTask(Task):
         seed, n_boot = self.settings["seed"], self.settings["n_boot"]
         protocol = {
             "similarity": "cosine of in-context target vectors",
-            "context": f"+-{window} tokens",
+            "context": f"+-{self.settings['window']} tokens",
             "ci": f"percentile bootstrap over pairs, {n_boot}",
         }
         results = []

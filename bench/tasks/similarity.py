@@ -33,23 +33,23 @@ from bench.datasets.similarity import Pair, load_pairs
 from bench.stats import bootstrap_ci, spearman
 from bench.tasks.base import ItemScores, Selection, Task, TaskMeta, TaskOutput, stable_fraction
 from bench.tasks.context_vectors import row_cosine
-from embeddings.base import Embedder
+from bench.vectors import Requests, VectorSource
 
 logger = logging.getLogger(__name__)
 
 
-def embed_words_alone(embedder: Embedder, words: list[str]) -> tuple[dict[str, np.ndarray], set[str]]:
+def embed_words_alone(source: VectorSource, words: list[str]) -> tuple[dict[str, np.ndarray], set[str]]:
     """Each word as a one-word sentence: word -> (n_layers, dim) vectors, and the OOV words."""
     unique = sorted(set(words))
-    out = embedder.embed([[w] for w in unique])
-    vecs = {w: wv.vectors[0] for w, wv in zip(unique, out)}
-    oov = {w for w, wv in zip(unique, out) if wv.oov[0] or not np.any(wv.vectors[0])}
+    vecs_arr, oov_arr = source.words_alone(unique)
+    vecs = {w: vecs_arr[k] for k, w in enumerate(unique)}
+    oov = {w for k, w in enumerate(unique) if oov_arr[k] or not np.any(vecs_arr[k])}
     return vecs, oov
 
 
 def select_by_dev_half(
     task: Task,
-    embedder: Embedder,
+    embedder: VectorSource,
     ids: list[str],
     scores: np.ndarray,
     gold: np.ndarray,
@@ -99,7 +99,12 @@ class SimilarityTask(Task):
         limit = self.settings["limit"]
         return pairs[: int(limit)] if limit else pairs
 
-    def evaluate(self, embedder: Embedder) -> TaskOutput:
+    def inputs(self) -> Requests:
+        req = Requests()
+        req.add_words(w for p in self.pairs() for w in p[:2])
+        return req
+
+    def evaluate(self, embedder: VectorSource) -> TaskOutput:
         pairs = self.pairs()
         total = len(pairs)
         vecs, oov_words = embed_words_alone(embedder, [w for p in pairs for w in p[:2]])

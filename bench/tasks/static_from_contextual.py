@@ -32,11 +32,11 @@ from bench.datasets.corpora import brown_sentences
 from bench.datasets.similarity import load_pairs
 from bench.stats import bootstrap_ci, spearman
 from bench.tasks.base import Task, TaskMeta, TaskOutput, stable_fraction
-from bench.tasks.context_vectors import crop, iter_target_vectors, row_cosine
+from bench.tasks.context_vectors import crop, row_cosine
 from bench.tasks.similarity import embed_words_alone, select_by_dev_half
-from embeddings.base import Embedder
+from bench.vectors import Requests, VectorSource
 
-__all__ = ["StaticFromContextualTask", "find_contexts", "aggregate_vectors"]
+__all__ = ["StaticFromContextualTask", "aggregate_vectors", "context_items", "find_contexts"]
 
 
 def find_contexts(
@@ -61,13 +61,9 @@ def find_contexts(
     }
 
 
-def aggregate_vectors(
-    embedder: Embedder,
-    contexts: dict[str, list[tuple[int, int]]],
-    sentences: tuple[tuple[str, ...], ...],
-    window: int | None,
-) -> dict[str, np.ndarray]:
-    """Per word: the mean (n_layers, dim) of its non-zero in-context vectors (words with none left out)."""
+def context_items(contexts: dict[str, list[tuple[int, int]]], sentences: tuple[tuple[str, ...], ...],
+                  window: int | None) -> tuple[list[str], list[tuple[str, ...]], list[int]]:
+    """(owner word, cropped sentence, target index) of every context occurrence."""
     owners, sents, idx = [], [], []
     for w, occ in contexts.items():
         for si, pi in occ:
@@ -75,10 +71,27 @@ def aggregate_vectors(
             owners.append(w)
             sents.append(s)
             idx.append(j)
+    return owners, sents, idx
+
+
+def aggregate_vectors(
+    embedder: VectorSource,
+    contexts: dict[str, list[tuple[int, int]]],
+    sentences: tuple[tuple[str, ...], ...],
+    window: int | None,
+    *,
+    chunk: int = 4096,
+) -> dict[str, np.ndarray]:
+    """Per word: the mean (n_layers, dim) of its non-zero in-context vectors (words with none left out).
+
+    Read in chunks of ``chunk`` occurrences, so memory stays bounded however many contexts.
+    """
+    owners, sents, idx = context_items(contexts, sentences, window)
     sums: dict[str, np.ndarray] = {}
     counts: dict[str, int] = {}
-    for items, rows, _oov in iter_target_vectors(embedder, sents, idx):
-        for i, v in zip(items, rows, strict=True):
+    for start in range(0, len(owners), chunk):
+        rows, _ = embedder.targets(sents[start : start + chunk], idx[start : start + chunk])
+        for i, v in enumerate(rows, start=start):
             if not np.any(v):
                 continue
             w = owners[i]
@@ -115,14 +128,26 @@ class StaticFromContextualTask(Task):
             raise ValueError("static-from-contextual: setting 'datasets' is empty")
         self.meta = TaskMeta(**{**self.meta.__dict__, "datasets": ("brown", *ds)})
 
-    def evaluate(self, embedder: Embedder) -> TaskOutput:
+    def _pairs_words_contexts(self) -> tuple[dict[str, list[Any]], set[str], dict[str, list[tuple[int, int]]]]:
         names = list(self.settings["datasets"])
         pairs = {d: load_pairs(d) for d in names}
         if self.settings["limit"]:
             pairs = {d: p[: int(self.settings["limit"])] for d, p in pairs.items()}
         words = {w.lower() for p in pairs.values() for a, b, _ in p for w in (a, b)}
+        return pairs, words, find_contexts(words, brown_sentences(), self.settings["n_contexts"])
+
+    def inputs(self) -> Requests:
+        _, words, contexts = self._pairs_words_contexts()
+        _, sents, idx = context_items(contexts, brown_sentences(), self.settings["window"])
+        req = Requests()
+        req.add_targets(sents, idx)
+        req.add_words(sorted(words))
+        return req
+
+    def evaluate(self, embedder: VectorSource) -> TaskOutput:
+        names = list(self.settings["datasets"])
+        pairs, words, contexts = self._pairs_words_contexts()
         sentences = brown_sentences()
-        contexts = find_contexts(words, sentences, self.settings["n_contexts"])
         agg = aggregate_vectors(embedder, contexts, sentences, self.settings["window"])
         alone, _ = embed_words_alone(embedder, sorted(words))
         seed, n_boot = self.settings["seed"], self.settings["n_boot"]

@@ -28,7 +28,7 @@ from bench.datasets.wic import WiCItem, load_wic
 from bench.stats import accuracy, bootstrap_ci
 from bench.tasks.base import ItemScores, Selection, Task, TaskMeta, TaskOutput
 from bench.tasks.context_vectors import row_cosine, sample, target_vectors
-from embeddings.base import Embedder
+from bench.vectors import Requests, VectorSource
 
 __all__ = ["WiCTask", "best_threshold", "pair_cosines"]
 
@@ -63,7 +63,7 @@ def best_threshold(scores: np.ndarray, labels: np.ndarray) -> tuple[float, float
     return float(t), float(accs[best])
 
 
-def pair_cosines(embedder: Embedder, items: list[WiCItem]) -> tuple[np.ndarray, np.ndarray]:
+def pair_cosines(embedder: VectorSource, items: list[WiCItem]) -> tuple[np.ndarray, np.ndarray]:
     """Cosine per pair and layer (n, n_layers), and the mask of pairs with a missing vector."""
     sents = [it.sentence1 for it in items] + [it.sentence2 for it in items]
     idx = [it.index1 for it in items] + [it.index2 for it in items]
@@ -88,13 +88,24 @@ class WiCTask(Task):
     )
     defaults: dict[str, Any] = {"max_train": 300, "max_dev": 200, "max_test": None}
 
-    def evaluate(self, embedder: Embedder) -> TaskOutput:
+    def splits(self) -> dict[str, list[WiCItem]]:
+        """The (sampled) items of each split."""
         limit = self.settings["limit"]
-        splits = {
+        return {
             "train": sample(load_wic("train"), limit or self.settings["max_train"], lambda i: i.id, "wic"),
             "dev": sample(load_wic("dev"), limit or self.settings["max_dev"], lambda i: i.id, "wic"),
             "test": sample(load_wic("test"), limit or self.settings["max_test"], lambda i: i.id, "wic"),
         }
+
+    def inputs(self) -> Requests:
+        req = Requests()
+        for items in self.splits().values():
+            req.add_targets([it.sentence1 for it in items] + [it.sentence2 for it in items],
+                            [it.index1 for it in items] + [it.index2 for it in items])
+        return req
+
+    def evaluate(self, embedder: VectorSource) -> TaskOutput:
+        splits = self.splits()
         cos, keep, gold = {}, {}, {}
         for name, items in splits.items():
             c, missing = pair_cosines(embedder, items)
