@@ -47,7 +47,7 @@ def slot_of(embedder: str, options: dict[str, Any], task: str, settings: dict[st
     report; the newest finished record of a slot is the one shown.
 
     >>> slot_of("random", {"seed": 1}, "ws353", {})
-    'random@1a3ad2e8::ws353'
+    'random@a4bbadc1::ws353'
     """
     emb = embedder if not options else f"{embedder}@{_short_hash(options)}"
     tsk = task if not settings else f"{task}@{_short_hash(settings)}"

@@ -34,7 +34,7 @@ Examples
 >>> wv.oov.tolist()
 [False, False, False, True]
 >>> emb.config()
-{'name': 'bow:toy', 'window': 1, 'inner_layer': 'emb', 'lowercase': False}
+{'name': 'bow:toy', 'window': 1, 'inner_layer': 'emb'}
 >>> emb.static_source, emb.contextual, emb.family
 (True, True, 'glove')
 """

@@ -20,7 +20,7 @@ Examples
 >>> reg.get("glovee")
 Traceback (most recent call last):
 ...
-KeyError: "unknown thing 'glovee'; did you mean 'glove-6b-50d'? Known: glove-6b-50d"
+embeddings.support.errors.UnknownName: unknown thing 'glovee'; did you mean 'glove-6b-50d'? Known: glove-6b-50d
 """
 
 from __future__ import annotations

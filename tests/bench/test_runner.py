@@ -12,6 +12,7 @@ from bench.runner import run_suite
 from bench.store import ResultStore
 from bench.suite import Suite
 from embeddings.random_vectors import RandomEmbedder
+from embeddings.support.errors import UnknownName
 
 SUITE = {"name": "t", "settings": {"n_boot": 50}, "embedders": ["random", {"name": "random", "options": {"seed": 1}}],
          "tasks": ["ws353", {"name": "simlex999", "settings": {"limit": 100}}]}
@@ -142,7 +143,7 @@ def test_models_are_not_loaded_when_every_cell_is_finished(tmp_path):
 def test_suite_errors_are_precise(tmp_path):
     with pytest.raises(ValueError, match="unknown suite keys"):
         Suite.from_dict({"embedders": ["random"], "tasks": ["ws353"], "task": []})
-    with pytest.raises(FileNotFoundError, match="did you mean 'default'"):
+    with pytest.raises(UnknownName, match="did you mean 'default'"):
         Suite.load("defualt")
     bad = tmp_path / "bad.yaml"
     bad.write_text("embedders: [random\ntasks: [ws353]\n")
