@@ -59,13 +59,13 @@ from embeddings.hf.align import (
     POOLINGS,
     WordPieces,
     is_byte_level,
-    pooling_matrix,
     special_tokens_around,
     split_words,
     tokenizer_lowercases,
 )
 from embeddings.hf.windows import assign_windows, plan_windows
 from embeddings.support.files import sha256_file
+from embeddings.support.threads import torch_threads
 
 logger = logging.getLogger(__name__)
 
@@ -334,50 +334,75 @@ class HFEmbedder(Embedder):
         jobs = []  # (sentence, window start, window end, word indices)
         for i, wp in enumerate(pieces):
             windows = plan_windows(wp.spans, len(wp.ids), budget=self.budget, overlap=self.window_overlap)
-            chosen = assign_windows(wp.spans, windows, self.direction)
+            has_pieces = np.array([e > s for s, e in wp.spans], dtype=bool)
+            if len(windows) == 1:  # the common case: the whole sentence fits
+                words = np.flatnonzero(has_pieces)
+                if len(words):
+                    jobs.append((i, 0, len(wp.ids), words))
+                continue
+            chosen = np.array(assign_windows(wp.spans, windows, self.direction))
             for j, (ws, we) in enumerate(windows):
-                words = [k for k, (s, e) in enumerate(wp.spans) if e > s and chosen[k] == j]
-                if words:
+                words = np.flatnonzero(has_pieces & (chosen == j))
+                if len(words):
                     jobs.append((i, ws, we, words))
         jobs.sort(key=lambda job: job[2] - job[1], reverse=True)
-        old_threads = torch.get_num_threads()
-        if self.threads:
-            torch.set_num_threads(int(self.threads))
-        try:
-            with torch.inference_mode():
-                for k in range(0, len(jobs), self.forward_batch):
-                    self._run(jobs[k : k + self.forward_batch], pieces, outputs)
-        finally:
-            if self.threads:
-                torch.set_num_threads(old_threads)
+        with torch_threads(self.threads), torch.inference_mode():
+            for k in range(0, len(jobs), self.forward_batch):
+                self._run(jobs[k : k + self.forward_batch], pieces, outputs)
         return [(out, wp.oov.copy()) for out, wp in zip(outputs, pieces, strict=True)]
 
-    def _run(
-        self, jobs: list[tuple[int, int, int, list[int]]], pieces: list[WordPieces], outputs: list[np.ndarray]
-    ) -> None:
-        """One forward pass over a batch of windows (right-padded, attention-masked)."""
+    def _run(self, jobs: list[tuple[int, int, int, np.ndarray]], pieces: list[WordPieces],
+             outputs: list[np.ndarray]) -> None:
+        """One forward pass over a batch of windows (right-padded, attention-masked), then every
+        word of the batch pooled from its pieces in one gather (no loop per word or piece)."""
         import torch
 
         seqs = [self.prefix + pieces[i].ids[ws:we] + self.suffix for i, ws, we, _ in jobs]
-        width = max(len(s) for s in seqs)
+        width = max(len(q) for q in seqs)
+        lengths = torch.tensor([len(q) for q in seqs])
         ids = torch.full((len(seqs), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(seqs), width), dtype=torch.long)
-        for b, s in enumerate(seqs):
-            ids[b, : len(s)] = torch.tensor(s)
-            mask[b, : len(s)] = 1
+        flat = torch.tensor([t for q in seqs for t in q], dtype=torch.long)
+        mask = torch.arange(width)[None, :] < lengths[:, None]
+        ids[mask] = flat
         hidden = self.model(
-            input_ids=ids.to(self.device), attention_mask=mask.to(self.device), output_hidden_states=True
+            input_ids=ids.to(self.device), attention_mask=mask.long().to(self.device), output_hidden_states=True
         ).hidden_states
         n_layers, dim = len(self.layers), self.dim
-        for b, (i, ws, we, words) in enumerate(jobs):
-            n = len(seqs[b])
-            x = torch.zeros((n, n_layers, dim), dtype=torch.float32)
+        if all(h.shape[-1] == dim for h in hidden):
+            states = torch.stack(hidden, dim=2)  # (B, T, L, D)
+        else:  # narrower layers are zero-padded to dim
+            states = torch.zeros((len(seqs), width, n_layers, dim), dtype=hidden[0].dtype, device=hidden[0].device)
             for layer, h in enumerate(hidden):
-                x[:, layer, : h.shape[-1]] = h[b, :n].float().cpu()
-            local = [(max(s, ws) - ws, min(e, we) - ws) for s, e in (pieces[i].spans[w] for w in words)]
-            pool = torch.from_numpy(pooling_matrix(local, n, self.pooling, offset=len(self.prefix)))
-            pooled = (pool @ x.reshape(n, -1)).reshape(len(words), n_layers, dim)
-            outputs[i][words] = pooled.numpy()
+                states[:, :, layer, : h.shape[-1]] = h
+        states = states.float().cpu().reshape(len(seqs) * width, n_layers * dim)
+        # every (word, piece) pair of the batch: the flat row of its piece, the word's output row, its weight
+        src, dst, weight, owners = [], [], [], []
+        row = 0
+        offset = len(self.prefix)
+        for b, (i, ws, _we, words) in enumerate(jobs):
+            spans = np.asarray(pieces[i].spans, dtype=np.int64)[words] - ws
+            starts, ends = np.maximum(spans[:, 0], 0), np.minimum(spans[:, 1], _we - ws)
+            if self.pooling == "first":
+                ends = starts + 1
+            elif self.pooling == "last":
+                starts = ends - 1
+            counts = ends - starts
+            word_rows = np.repeat(np.arange(row, row + len(words)), counts)
+            # the pieces of all words at once: starts repeated, plus 0..count-1 within each word
+            first_of_word = np.repeat(np.cumsum(counts) - counts, counts)
+            piece_pos = np.repeat(starts, counts) + np.arange(int(counts.sum())) - first_of_word
+            src.append(b * width + offset + piece_pos)
+            dst.append(word_rows)
+            weight.append(np.repeat(1.0 / counts, counts))
+            owners.append((i, words, row))
+            row += len(words)
+        pooled = torch.zeros((row, n_layers * dim), dtype=torch.float32)
+        gathered = states[torch.from_numpy(np.concatenate(src))]
+        gathered *= torch.from_numpy(np.concatenate(weight).astype(np.float32))[:, None]
+        pooled.index_add_(0, torch.from_numpy(np.concatenate(dst)), gathered)
+        pooled_np = pooled.numpy().reshape(row, n_layers, dim)
+        for i, words, start in owners:
+            outputs[i][words] = pooled_np[start : start + len(words)]
 
 
 def _weights_identity(source: str, config: Any) -> str:
