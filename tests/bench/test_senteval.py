@@ -3,6 +3,8 @@ determinism, pooling by hand."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
@@ -212,6 +214,8 @@ def test_same_seed_same_result_other_seed_other_folds():
         b.accuracy, b.ci_low, b.ci_high, b.chosen_C, b.selection_scores)
     c = kfold_accuracy(X, y, seed=4, **FAST)
     assert not np.array_equal(a.fold, c.fold)
+    summary = json.loads(json.dumps(a.summary()))
+    assert summary["n"] == 500 and summary["chosen_C"] == list(a.chosen_C) and summary["n_folds"] == 5
     t1 = train_test_accuracy(X[:300], y[:300], X[300:], y[300:], seed=5, **FAST_TT)
     t2 = train_test_accuracy(X[:300], y[:300], X[300:], y[300:], seed=5, **FAST_TT)
     np.testing.assert_array_equal(t1.predictions, t2.predictions)
