@@ -451,15 +451,15 @@ def hashed_subset(ids: Sequence[str], cap: int | None, salt: str) -> np.ndarray:
 POOLINGS = ("mean", "max")
 
 
-def pool_sentences(
-    word_vectors: Sequence[np.ndarray], how: str = "mean", *, skip_zero_rows: bool = True, layer_mean: bool = False,
+def pool_words(
+    vectors: np.ndarray, how: str = "mean", *, skip_zero_rows: bool = True, layer_mean: bool = False
 ) -> np.ndarray:
-    """Pool each sentence's word vectors into one vector per layer.
+    """Pool one sentence's word vectors into one vector per layer.
 
     Parameters
     ----------
-    word_vectors : sequence of ndarray, each (n_words, n_layers, dim)
-        ``WordVectors.vectors`` of each sentence; n_layers and dim shared.
+    vectors : ndarray, shape (n_words, n_layers, dim)
+        ``WordVectors.vectors`` of the sentence.
     how : {"mean", "max"}
         Element-wise mean or max over the words.
     skip_zero_rows : bool
@@ -472,54 +472,55 @@ def pool_sentences(
 
     Returns
     -------
-    ndarray of float32, shape (n_sentences, n_layers, dim), or (n_sentences, 1, dim)
+    ndarray of float32, shape (n_layers, dim), or (1, dim) with ``layer_mean``
+        Means are accumulated in float64.
 
     Examples
     --------
     >>> v = np.array([[[1., 2.]], [[0., 0.]], [[3., -4.]]])   # 3 words, 1 layer, dim 2; word 2 is OOV
-    >>> pool_sentences([v]).tolist(), pool_sentences([v], "max").tolist()
-    ([[[2.0, -1.0]]], [[[3.0, 2.0]]])
-    >>> pool_sentences([v], skip_zero_rows=False).astype(float).round(3).tolist()
-    [[[1.333, -0.667]]]
-    """
-    if how not in POOLINGS:
-        raise ValueError(f"pooling {how!r}; allowed: {POOLINGS}")
-    arrays = [np.asarray(a) for a in word_vectors]
-    if not arrays:
-        raise ValueError("pool_sentences needs at least one sentence (its shape gives n_layers and dim)")
-    shape = arrays[0].shape[1:]
-    for i, a in enumerate(arrays):
-        if a.ndim != 3 or a.shape[1:] != shape:
-            raise ValueError(f"sentence {i}: word vectors of shape {a.shape}, expected (n_words, *{shape})")
-    n = len(arrays)
-    flat = np.concatenate(arrays).astype(np.float64, copy=False)  # (total words, n_layers, dim)
-    sentence_of = np.repeat(np.arange(n), [len(a) for a in arrays])
-    if skip_zero_rows and len(flat):
-        keep = np.any(flat != 0, axis=(1, 2))
-        flat, sentence_of = flat[keep], sentence_of[keep]
-    counts = np.bincount(sentence_of, minlength=n)
-    out = np.zeros((n, *shape))
-    has = counts > 0
-    if has.any():
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])[has]  # segments are contiguous: rows in order
-        if how == "mean":
-            out[has] = np.add.reduceat(flat, starts, axis=0) / counts[has, None, None]
-        else:
-            out[has] = np.maximum.reduceat(flat, starts, axis=0)
-    if layer_mean:
-        out = out.mean(axis=1, keepdims=True)
-    return out.astype(np.float32)
-
-
-def pool_words(
-    vectors: np.ndarray, how: str = "mean", *, skip_zero_rows: bool = True, layer_mean: bool = False
-) -> np.ndarray:
-    """One sentence: (n_words, n_layers, dim) -> (n_layers, dim); see :func:`pool_sentences`.
-
-    >>> v = np.zeros((2, 3, 4)); v[0] = 1.0; v[1, :, 0] = 3.0
-    >>> pool_words(v).tolist()[0], pool_words(v, layer_mean=True).shape
-    ([2.0, 0.5, 0.5, 0.5], (1, 4))
+    >>> pool_words(v).tolist(), pool_words(v, "max").tolist()
+    ([[2.0, -1.0]], [[3.0, 2.0]])
+    >>> pool_words(v, skip_zero_rows=False).astype(float).round(3).tolist()
+    [[1.333, -0.667]]
     >>> pool_words(np.zeros((0, 3, 4))).shape
     (3, 4)
     """
-    return pool_sentences([vectors], how, skip_zero_rows=skip_zero_rows, layer_mean=layer_mean)[0]
+    if how not in POOLINGS:
+        raise ValueError(f"pooling {how!r}; allowed: {POOLINGS}")
+    v = np.asarray(vectors)
+    if v.ndim != 3:
+        raise ValueError(f"word vectors of shape {v.shape}, expected (n_words, n_layers, dim)")
+    if skip_zero_rows and len(v):
+        v = v[np.any(v != 0, axis=(1, 2))]
+    if not len(v):
+        out = np.zeros(v.shape[1:])
+    elif how == "mean":
+        out = v.mean(axis=0, dtype=np.float64)
+    else:
+        out = v.max(axis=0)
+    if layer_mean:
+        out = out.mean(axis=0, keepdims=True, dtype=np.float64)
+    return np.asarray(out, dtype=np.float32)
+
+
+def pool_sentences(
+    word_vectors: Sequence[np.ndarray], how: str = "mean", *, skip_zero_rows: bool = True, layer_mean: bool = False,
+) -> np.ndarray:
+    """:func:`pool_words` for each sentence, stacked: (n_sentences, n_layers, dim) float32.
+
+    All sentences must share n_layers and dim.
+
+    >>> a, b = np.ones((2, 3, 4)), np.zeros((0, 3, 4))
+    >>> pool_sentences([a, b]).shape, pool_sentences([a, b], layer_mean=True).shape
+    ((2, 3, 4), (2, 1, 4))
+    """
+    if not len(word_vectors):
+        raise ValueError("pool_sentences needs at least one sentence (its shape gives n_layers and dim)")
+    pooled = [pool_words(v, how, skip_zero_rows=skip_zero_rows, layer_mean=layer_mean) for v in word_vectors]
+    for i, p in enumerate(pooled):
+        if p.shape != pooled[0].shape:
+            raise ValueError(
+                f"sentence {i}: word vectors of shape {np.shape(word_vectors[i])}, expected (n_words, "
+                f"*{np.shape(word_vectors[0])[1:]})"
+            )
+    return np.stack(pooled)
