@@ -35,6 +35,7 @@ INDEX: dict[str, tuple[str, ...]] = {
     "bench.datasets.scws": ("scws",),
     "bench.datasets.coarsewsd": ("coarsewsd20",),
     "bench.datasets.corpora": ("brown",),
+    "bench.datasets.classification": ("mr", "cr", "subj", "mpqa", "trec", "sst2"),
 }
 for _module, _names in INDEX.items():
     for _name in _names:
