@@ -43,10 +43,10 @@ import pandas as pd
 
 from bench.cell import Cell, canonical_order
 from bench.stats import METRICS, paired_bootstrap_diff
+from embeddings.base import STATIC_FAMILIES
 
 __all__ = ["headline", "headline_rows", "render_headline", "STATIC_FAMILIES", "COLUMNS"]
 
-STATIC_FAMILIES = ("word2vec", "glove")
 
 COLUMNS = [
     "task",

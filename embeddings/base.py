@@ -34,6 +34,8 @@ from embeddings.progress import progress_bar
 logger = logging.getLogger(__name__)
 
 FAMILIES = ("word2vec", "glove", "elmo", "ulmfit", "gpt", "bert", "other")
+#: the families whose models give a word one vector whatever its context
+STATIC_FAMILIES = ("word2vec", "glove")
 DIRECTIONS = ("none", "left", "bi")
 
 LayerSpec = Union[None, str, int, Sequence[str | int]]

@@ -44,6 +44,7 @@ from embeddings.base import Embedder
 from embeddings.elmo.bilm import BiLM, ElmoOptions, LSTMState
 from embeddings.elmo.chars import BOS, EOS, batch_char_ids
 from embeddings.elmo.hdf5_format import load_weights
+from embeddings.support.threads import torch_threads
 
 logger = logging.getLogger(__name__)
 
@@ -203,14 +204,8 @@ class ElmoEmbedder(Embedder):
 
     # -- the hook -----------------------------------------------------------------------
     def _embed(self, sentences: list[list[str]]) -> list[tuple[np.ndarray, np.ndarray]]:
-        if self.threads is None or self.threads == torch.get_num_threads():
+        with torch_threads(self.threads):
             return self._embed_batch(sentences)
-        before = torch.get_num_threads()
-        torch.set_num_threads(self.threads)
-        try:
-            return self._embed_batch(sentences)
-        finally:
-            torch.set_num_threads(before)
 
     @torch.no_grad()
     def _embed_batch(self, sentences: list[list[str]]) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from gensim.models import KeyedVectors
 
-from embeddings.base import Embedder
+from embeddings.base import STATIC_FAMILIES, Embedder
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class StaticEmbedder(Embedder):
     def __init__(self, kv: KeyedVectors, *, name: str, family: str, lowercase: bool = False,
                  checkpoint: str | None = None, weights_id: str | None = None,
                  options: dict[str, Any] | None = None, registry_name: str | None = None) -> None:
-        if family not in ("word2vec", "glove", "other"):
+        if family not in (*STATIC_FAMILIES, "other"):
             raise ValueError(f"static family must be word2vec, glove or other, got {family!r}")
         self.kv = kv
         self.name = name
