@@ -157,7 +157,7 @@ class Cell:
         if sel:
             sel = dict(sel)
             items = sel.pop("items", None)
-            for k in ("value", "ci_low", "ci_high"):
+            for k in ("value", "ci_low", "ci_high", "dev_value"):
                 if sel.get(k) is None:
                     sel[k] = float("nan")
             selection = Selection(**sel, items=unpack_items(items) if items else None)

@@ -59,10 +59,14 @@ class TaskResult:
     seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
     checkpoint: str = ""
+    #: items sampled from the split when a cap applies (0: no cap, every item of ``total`` was used)
+    sampled: int = 0
 
     @property
     def coverage(self) -> float:
-        return self.n / self.total if self.total else float("nan")
+        """Items scored over items attempted (the sample when capped): what OOV words cost."""
+        attempted = self.sampled or self.total
+        return self.n / attempted if attempted else float("nan")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

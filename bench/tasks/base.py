@@ -23,6 +23,8 @@ from embeddings.registries import suggest
 from embeddings.support.errors import ConfigError
 
 KINDS = ("similarity", "analogy", "context", "geometry", "classification")
+#: resampling unit of a task -> the bootstrap scheme of bench.stats
+RESAMPLE_UNITS = {"item": "item", "word": "cluster", "word-stratified": "stratified"}
 
 
 @dataclass(frozen=True)
@@ -38,10 +40,16 @@ class TaskMeta:
     citation: str
     higher_is_better: bool = True
     version: str = "1"
+    #: what the test split is made of and what every CI and paired difference resamples:
+    #: "item" (pairs, questions), "word" (all items of a word move together: the probes) or
+    #: "word-stratified" (items resampled within each word, macro metric: CoarseWSD-20)
+    resample_unit: str = "item"
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"task {self.name}: kind {self.kind!r} not in {KINDS}")
+        if self.resample_unit not in RESAMPLE_UNITS:
+            raise ValueError(f"task {self.name}: resample_unit {self.resample_unit!r} not in {RESAMPLE_UNITS}")
         for f in ("name", "description", "metric", "license", "citation"):
             if not getattr(self, f):
                 raise ValueError(f"task {self.name}: metadata field {f!r} is empty")
@@ -59,14 +67,22 @@ class ItemScores:
     pred: tuple[float, ...]
     gold: tuple[float, ...] = ()
     metric: str = "spearman"
+    #: the resampling unit of each item (a word), when the task resamples by group
+    groups: tuple[str, ...] = ()
+    #: bootstrap scheme (bench.stats.SCHEMES): "item", "cluster" (by group) or "stratified"
+    scheme: str = "item"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ids": list(self.ids), "pred": [round(float(p), 6) for p in self.pred],
-                "gold": list(self.gold), "metric": self.metric}
+        d: dict[str, Any] = {"ids": list(self.ids), "pred": [round(float(p), 6) for p in self.pred],
+                             "gold": list(self.gold), "metric": self.metric}
+        if self.groups:
+            d["groups"], d["scheme"] = list(self.groups), self.scheme
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ItemScores:
-        return cls(tuple(d["ids"]), tuple(d["pred"]), tuple(d.get("gold", ())), d.get("metric", "spearman"))
+        return cls(tuple(d["ids"]), tuple(d["pred"]), tuple(d.get("gold", ())), d.get("metric", "spearman"),
+                   tuple(d.get("groups", ())), d.get("scheme", "item"))
 
 
 @dataclass(frozen=True)
@@ -87,6 +103,9 @@ class Selection:
     split: str
     items: ItemScores | None = None
     oracle: bool = False
+    #: the chosen layer's score on the data it was chosen on (dev half, dev split, train):
+    #: what comparisons may use to pick a representative model without test data
+    dev_value: float = float("nan")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
