@@ -21,18 +21,26 @@ Direction probe (``direction-probe``)
     sense CENTROID (cosine) of the same word's polysemy-probe sentences, restricted to the
     senses the direction probe tests (ties shared: chance is 1 / senses = 0.5). Reported per
     layer: the accuracy over all items (main), the accuracy for cue-before and cue-after
-    items, and their difference before - after with a bootstrap CI (the two conditions
-    resampled independently). The expectation (left-only models gain only from cues before,
-    bidirectional ones from both) is measured, not assumed.
+    items, and their difference before - after with a CI. The expectation (left-only models
+    gain only from cues before, bidirectional ones from both) is measured, not assumed.
 
 Both: items whose target vector is all zeros (static OOV) are dropped and counted (as are
-direction items whose word lacks polysemy sentences for a tested sense); 95% CI by
-bootstrap over items (separation: over words); layer selection on a hash split of the WORDS:
-the layer with the best accuracy on the dev half of the words is scored on the other half.
+direction items whose word lacks polysemy sentences for a tested sense). The WORD is the
+unit: the sentences of one word share its senses and are scored against each other, so they
+are not independent, and the dev/test split below is made by word. Every 95% CI is therefore
+a percentile cluster bootstrap over words (``TaskMeta.resample_unit = "word"``): a replicate
+draws words with replacement and keeps all their sentences (bench.stats, scheme "cluster";
+the direction probe's before - after difference draws the same words for both conditions).
+Resampling sentences instead would give intervals that are too narrow. Layer selection on a
+hash split of the WORDS: the layer with the best accuracy on the dev half of the words
+(:attr:`Selection.dev_value`) is scored on the other half; its per-item outputs carry each
+item's word (``ItemScores.groups``, scheme ``"cluster"``) so paired comparisons resample words
+too. ``limit`` keeps the sentences of ``limit`` hash-chosen words (``sampled`` counts them).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 
 import numpy as np
@@ -50,6 +58,8 @@ __all__ = [
     "loo_nn_correct",
     "separation",
     "chance_level",
+    "word_ci",
+    "word_diff_ci",
 ]
 
 TIE_TOL = 1e-6
@@ -127,9 +137,52 @@ def _item_id(it: ProbeItem) -> str:
     return f"{it.word}|{it.sense}|{it.cue or ''}|{' '.join(it.sentence)}"
 
 
+def word_ci(correct: np.ndarray, words: list[str] | np.ndarray, n_boot: int, seed: int) -> tuple[float, float]:
+    """Percentile CI of the accuracy, resampling whole words (all sentences of a drawn word)."""
+    return bootstrap_ci(accuracy, correct, n_boot=n_boot, seed=seed, groups=np.asarray(words), scheme="cluster")
+
+
+def word_diff_ci(correct: np.ndarray, words: np.ndarray, first: np.ndarray, second: np.ndarray, *,
+                 n_boot: int = 1000, alpha: float = 0.05, seed: int = 0) -> tuple[float, float]:
+    """CI of accuracy(first items) - accuracy(second items), drawing the SAME words for both.
+
+    ``first`` and ``second`` are boolean masks over the items (e.g. cue before / cue after);
+    each replicate draws words with replacement and takes, per condition, the ratio of the
+    drawn words' correct counts to their item counts.
+
+    >>> words = np.repeat(["a", "b", "c", "d"], 2); first = np.tile([True, False], 4)
+    >>> word_diff_ci(np.tile([1.0, 0.0], 4), words, first, ~first, n_boot=50)
+    (1.0, 1.0)
+    """
+    correct, words = np.asarray(correct, float), np.asarray(words)
+    if first.sum() < 3 or second.sum() < 3:
+        return float("nan"), float("nan")
+    units, inverse = np.unique(words, return_inverse=True)
+    if len(units) < 2:
+        return float("nan"), float("nan")
+    picks = np.random.default_rng(seed).integers(0, len(units), size=(n_boot, len(units)))
+    draws = np.zeros((n_boot, len(units)))
+    np.add.at(draws, (np.arange(n_boot)[:, None], picks), 1.0)
+
+    def acc(mask: np.ndarray) -> np.ndarray:
+        right = np.bincount(inverse[mask], weights=correct[mask], minlength=len(units))
+        count = np.bincount(inverse[mask], minlength=len(units)).astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (draws @ right) / (draws @ count)
+
+    diffs = acc(first) - acc(second)
+    diffs = diffs[np.isfinite(diffs)]  # a replicate without any item of one condition
+    return float(np.quantile(diffs, alpha / 2)), float(np.quantile(diffs, 1 - alpha / 2))
+
+
 class _ProbeTask(Task):
     def items(self) -> list[ProbeItem]:
         raise NotImplementedError
+
+    def coverage(self) -> tuple[int, int]:
+        """``total`` (every item of the probe) and ``sampled`` (the items of the ``limit`` words; 0: no limit)."""
+        n_all, n_selected = len(self.items()), len(self.selected_items())
+        return n_all, n_selected if n_selected < n_all else 0
 
     def selected_items(self) -> list[ProbeItem]:
         """The items scored: all, or those of ``limit`` words chosen by a hash."""
@@ -150,10 +203,9 @@ class _ProbeTask(Task):
         req.add_targets([it.sentence for it in both], [it.target_index for it in both])
         return req
 
-    def _score(self, embedder: VectorSource) -> tuple[list[ProbeItem], np.ndarray, np.ndarray, np.ndarray, int]:
-        """Items kept, correctness (n, L), separation per (group, layer), group of each item, total."""
+    def _score(self, embedder: VectorSource) -> tuple[list[ProbeItem], np.ndarray, np.ndarray, np.ndarray]:
+        """Items kept, correctness (n, L), separation per (group, layer), group of each item."""
         items = self.selected_items()
-        total = len(items)
         vecs, missing = target_vectors(
             embedder, [it.sentence for it in items], [it.target_index for it in items]
         )
@@ -171,7 +223,7 @@ class _ProbeTask(Task):
                 correct[idx, k] = loo_nn_correct(vecs[idx, k], senses)
                 seps[g, k] = separation(vecs[idx, k], senses)
         ok = ~np.isnan(correct[:, 0])  # a word left with one sentence has no neighbour
-        return [it for it, o in zip(items, ok, strict=True) if o], correct[ok], seps, group_of[ok], total
+        return [it for it, o in zip(items, ok, strict=True) if o], correct[ok], seps, group_of[ok]
 
     def _chance(self, items: list[ProbeItem]) -> np.ndarray:
         out = np.zeros(len(items))
@@ -189,7 +241,8 @@ class _ProbeTask(Task):
             criterion = "best accuracy on the dev half of the words (hash split)"
         test = ~dev if (~dev).any() else dev
         pred = correct[test, best]
-        ci = bootstrap_ci(accuracy, pred, n_boot=self.settings["n_boot"], seed=self.settings["seed"])
+        words = [it.word for it, t in zip(items, test, strict=True) if t]
+        ci = word_ci(pred, words, self.settings["n_boot"], self.settings["seed"])
         ids = tuple(_item_id(it) for it, t in zip(items, test, strict=True) if t)
         return Selection(
             embedder.layers[best],
@@ -199,7 +252,8 @@ class _ProbeTask(Task):
             ci[1],
             int(test.sum()),
             "test half of the words",
-            ItemScores(ids, tuple(map(float, pred)), (), "accuracy"),
+            ItemScores(ids, tuple(map(float, pred)), (), "accuracy", tuple(words), "cluster"),
+            dev_value=accuracy(correct[dev, best]) if dev.any() else float("nan"),
         )
 
 
@@ -224,24 +278,28 @@ class PolysemyProbeTask(_ProbeTask):
         datasets=(),
         license="Apache-2.0 (ctxbench authored text, see bench/probes/README.md)",
         citation=_CITATION,
+        version="2",
+        resample_unit="word",
     )
 
     def items(self) -> list[ProbeItem]:
         return load_polysemy_probe()
 
     def evaluate(self, embedder: VectorSource) -> TaskOutput:
-        items, correct, seps, _, total = self._score(embedder)
+        items, correct, seps, _ = self._score(embedder)
+        total, sampled = self.coverage()
         seed, n_boot = self.settings["seed"], self.settings["n_boot"]
         chance = float(self._chance(items).mean())
         protocol = {
             "similarity": "cosine",
             "classifier": "leave-one-out 1-NN within word, ties shared",
-            "ci": f"percentile bootstrap over items ({n_boot}); separation over words",
+            "ci": f"percentile cluster bootstrap over words ({n_boot}); separation over words",
         }
+        words = [it.word for it in items]
         results = []
         for k, layer in enumerate(embedder.layers):
-            ci = bootstrap_ci(accuracy, correct[:, k], n_boot=n_boot, seed=seed)
-            results.append(
+            ci = word_ci(correct[:, k], words, n_boot, seed)
+            results.append(dataclasses.replace(
                 self.result(
                     embedder,
                     layer,
@@ -256,8 +314,9 @@ class PolysemyProbeTask(_ProbeTask):
                         "separation_ci": list(_word_bootstrap_ci(seps[:, k], n_boot, seed)),
                         "n_words": int(len(seps)),
                     },
-                )
-            )
+                ),
+                sampled=sampled,
+            ))
         return TaskOutput(results, self._selection(embedder, items, correct))
 
 
@@ -274,6 +333,8 @@ class DirectionProbeTask(_ProbeTask):
         datasets=(),
         license="Apache-2.0 (ctxbench authored text, see bench/probes/README.md)",
         citation=_CITATION,
+        version="2",
+        resample_unit="word",
     )
 
     def items(self) -> list[ProbeItem]:
@@ -292,7 +353,7 @@ class DirectionProbeTask(_ProbeTask):
 
     def evaluate(self, embedder: VectorSource) -> TaskOutput:
         items = self.selected_items()
-        total = len(items)
+        total, sampled = self.coverage()
         senses_of: dict[str, set[str]] = defaultdict(set)
         for it in items:
             senses_of[it.word].add(it.sense)
@@ -332,11 +393,13 @@ class DirectionProbeTask(_ProbeTask):
         seed, n_boot = self.settings["seed"], self.settings["n_boot"]
         cue = np.array([it.cue for it in kept])
         before, after = cue == "before", cue == "after"
+        words = np.array([it.word for it in kept])
         chance = np.array([1 / len(senses_of[it.word]) for it in kept])
         protocol = {
             "similarity": "cosine",
             "classifier": "nearest sense centroid of the same word's polysemy-probe sentences",
-            "ci": f"percentile bootstrap over items ({n_boot}); difference: conditions resampled apart",
+            "ci": f"percentile cluster bootstrap over words ({n_boot}); difference: the same words drawn for "
+            "both conditions",
         }
         results = []
         for k, layer in enumerate(embedder.layers):
@@ -344,30 +407,19 @@ class DirectionProbeTask(_ProbeTask):
             b, a = c[before], c[after]
             extra = {
                 "accuracy_before": accuracy(b),
-                "ci_before": list(bootstrap_ci(accuracy, b, n_boot=n_boot, seed=seed)),
+                "ci_before": list(word_ci(b, words[before], n_boot, seed)),
                 "accuracy_after": accuracy(a),
-                "ci_after": list(bootstrap_ci(accuracy, a, n_boot=n_boot, seed=seed)),
+                "ci_after": list(word_ci(a, words[after], n_boot, seed)),
                 "before_minus_after": accuracy(b) - accuracy(a),
-                "diff_ci": list(self._diff_boot(b, a, n_boot, seed + 1)),
+                "diff_ci": list(word_diff_ci(c, words, before, after, n_boot=n_boot, seed=seed + 1)),
                 "chance_accuracy": float(chance.mean()),
                 "n_before": int(before.sum()),
                 "n_after": int(after.sum()),
                 "n_reference_sentences": int(sum(len(v) for v in ref_by_word.values())),
             }
-            ci = bootstrap_ci(accuracy, c, n_boot=n_boot, seed=seed)
-            results.append(
-                self.result(
-                    embedder, layer, accuracy(c), ci, len(kept), total, protocol=protocol, extra=extra
-                )
-            )
+            ci = word_ci(c, words, n_boot, seed)
+            results.append(dataclasses.replace(
+                self.result(embedder, layer, accuracy(c), ci, len(kept), total, protocol=protocol, extra=extra),
+                sampled=sampled,
+            ))
         return TaskOutput(results, self._selection(embedder, kept, correct))
-
-    @staticmethod
-    def _diff_boot(b: np.ndarray, a: np.ndarray, n_boot: int, seed: int) -> tuple[float, float]:
-        if len(b) < 3 or len(a) < 3:
-            return float("nan"), float("nan")
-        rng = np.random.default_rng(seed)
-        d = b[rng.integers(0, len(b), (n_boot, len(b)))].mean(1) - a[
-            rng.integers(0, len(a), (n_boot, len(a)))
-        ].mean(1)
-        return float(np.quantile(d, 0.025)), float(np.quantile(d, 0.975))

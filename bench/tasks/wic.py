@@ -1,17 +1,24 @@
 """WiC: does the target word mean the same in two sentences? Cosine + a threshold, per layer.
 
-Protocol
---------
+Protocol (Pilehvar & Camacho-Collados 2019's threshold baseline, on frozen vectors)
+--------------------------------------------------------------------------------
 - The target's vector is taken at the given index in each (given, tokenized) sentence; the
   pair's score is the cosine of the two vectors. A pair whose target vector is all zeros in
   either sentence (a static model's OOV word) is dropped and counted (``n`` < ``total``).
-- Per layer, the threshold ``t`` (predict "same sense" iff cosine > t) is the one with the
-  best accuracy on the train split (a hash-sampled ``max_train`` subset, default 300 pairs);
-  dev accuracy with that threshold (``max_dev`` pairs, default 200) is reported in ``extra``;
-  the main number is accuracy on the test split (``max_test``; default all 1,400 pairs).
-- Layer selection: the layer with the best train accuracy; its test accuracy is the
-  selection value, with per-item correctness for paired comparisons.
-- 95% CI: percentile bootstrap over test pairs.
+- Per layer, the threshold ``t`` (predict "same sense" iff cosine > t) is fitted on the FULL
+  train split (5,428 pairs): the one with the best train accuracy (ties: the lowest ``t``).
+  Nothing of dev or test enters the fit.
+- Layer selection, by a rule fixed in advance: the best accuracy on the FULL dev split
+  (638 pairs) with that layer's train-fitted threshold; ties go to the higher train accuracy,
+  then to the lower layer index (:func:`select_layer`). The chosen layer's dev accuracy is
+  :attr:`Selection.dev_value`.
+- The main number is accuracy on the full test split (1,400 pairs), with per-item
+  correctness for paired comparisons; 95% CI by percentile bootstrap over test pairs.
+- ``max_train`` / ``max_dev`` / ``max_test`` (default None: every pair) cap a split to a
+  hash-chosen sample (the same for every model) for a slow model; a capped test split says
+  so in ``sampled``, capped train/dev splits in ``extra`` (``train_pairs`` of
+  ``train_total``...). Each distinct sentence is embedded once (:meth:`WiCTask.inputs`
+  declares every sentence of the three splits).
 
 A static model gives the target the same vector in both sentences whenever the two forms
 match, so its cosine carries no sense information: it scores chance (WiC test is balanced,
@@ -20,17 +27,23 @@ match, so its cosine carries no sense information: it scores chance (WiC test is
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from bench.datasets.wic import WiCItem, load_wic
+from bench.datasets.wic import SPLITS, WiCItem, load_wic
 from bench.stats import accuracy, bootstrap_ci
 from bench.tasks.base import ItemScores, Selection, Task, TaskMeta, TaskOutput
 from bench.tasks.context_vectors import row_cosine, sample, target_vectors
 from bench.vectors import Requests, VectorSource
 
-__all__ = ["WiCTask", "best_threshold", "pair_cosines"]
+__all__ = ["WiCTask", "best_threshold", "pair_cosines", "select_layer"]
+
+#: how the layer is chosen, written into every selection
+CRITERION = ("best accuracy on the full dev split (threshold fitted on the full train split); "
+             "ties: higher train accuracy, then lower layer index")
 
 
 def best_threshold(scores: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
@@ -63,6 +76,21 @@ def best_threshold(scores: np.ndarray, labels: np.ndarray) -> tuple[float, float
     return float(t), float(accs[best])
 
 
+def select_layer(dev_correct: Sequence[int], train_correct: Sequence[int]) -> int:
+    """Index of the layer with the most correct dev pairs; ties: more correct train pairs, then lower index.
+
+    Counts (not accuracies) so that equal scores compare equal exactly.
+
+    >>> select_layer([60, 62, 62], [300, 310, 320])
+    2
+    >>> select_layer([62, 62, 61], [310, 310, 400])
+    0
+    """
+    if len(dev_correct) != len(train_correct) or not len(dev_correct):
+        raise ValueError(f"need one dev and one train count per layer, got {len(dev_correct)} and {len(train_correct)}")
+    return min(range(len(dev_correct)), key=lambda k: (-int(dev_correct[k]), -int(train_correct[k]), k))
+
+
 def pair_cosines(embedder: VectorSource, items: list[WiCItem]) -> tuple[np.ndarray, np.ndarray]:
     """Cosine per pair and layer (n, n_layers), and the mask of pairs with a missing vector."""
     sents = [it.sentence1 for it in items] + [it.sentence2 for it in items]
@@ -79,93 +107,102 @@ class WiCTask(Task):
         name="wic",
         kind="context",
         description="WiC: same sense of the target in two sentences? Cosine of its two in-context "
-        "vectors against a threshold tuned on train; accuracy on test (chance 0.5)",
+        "vectors against a threshold fitted on the full train split; layer chosen on the full dev "
+        "split; accuracy on test (chance 0.5)",
         metric="accuracy",
         datasets=("wic",),
         license="CC BY-NC 4.0",
         citation="Pilehvar & Camacho-Collados 2019, WiC: the Word-in-Context Dataset for Evaluating "
         "Context-Sensitive Meaning Representations, NAACL 2019",
+        version="2",
     )
-    defaults: dict[str, Any] = {"max_train": 300, "max_dev": 200, "max_test": None}
+    defaults: dict[str, Any] = {"max_train": None, "max_dev": None, "max_test": None}
 
-    def splits(self) -> dict[str, list[WiCItem]]:
-        """The (sampled) items of each split."""
-        limit = self.settings["limit"]
-        return {
-            "train": sample(load_wic("train"), limit or self.settings["max_train"], lambda i: i.id, "wic"),
-            "dev": sample(load_wic("dev"), limit or self.settings["max_dev"], lambda i: i.id, "wic"),
-            "test": sample(load_wic("test"), limit or self.settings["max_test"], lambda i: i.id, "wic"),
-        }
+    def caps(self) -> dict[str, int | None]:
+        """The cap of each split (``limit`` caps all three)."""
+        out = {}
+        for split in SPLITS:
+            caps = [int(c) for c in (self.settings["limit"], self.settings[f"max_{split}"]) if c is not None]
+            out[split] = min(caps, default=None)
+        return out
+
+    def splits(self) -> tuple[dict[str, list[WiCItem]], dict[str, int]]:
+        """The items of each split (a hash sample where capped) and each split's full size."""
+        caps = self.caps()
+        full = {split: load_wic(split) for split in SPLITS}
+        drawn = {split: sample(full[split], caps[split], lambda i: i.id, "wic") for split in SPLITS}
+        return drawn, {split: len(items) for split, items in full.items()}
 
     def inputs(self) -> Requests:
         req = Requests()
-        for items in self.splits().values():
+        for items in self.splits()[0].values():
             req.add_targets([it.sentence1 for it in items] + [it.sentence2 for it in items],
                             [it.index1 for it in items] + [it.index2 for it in items])
         return req
 
     def evaluate(self, embedder: VectorSource) -> TaskOutput:
-        splits = self.splits()
+        splits, sizes = self.splits()
         cos, keep, gold = {}, {}, {}
         for name, items in splits.items():
             c, missing = pair_cosines(embedder, items)
             keep[name] = ~missing
             cos[name] = c[keep[name]]
-            gold[name] = np.array([it.label for it in items])[keep[name]]
+            gold[name] = np.array([it.label for it in items], bool)[keep[name]]
         if min(len(g) for g in gold.values()) < 3:
             raise ValueError(
                 f"wic: too few pairs with vectors for {embedder.name}: "
                 f"{ {k: len(v) for k, v in gold.items()} }"
             )
         seed, n_boot = self.settings["seed"], self.settings["n_boot"]
-        total = len(splits["test"])
+        total = sizes["test"]
+        sampled = len(splits["test"]) if len(splits["test"]) < total else 0
         protocol = {
             "similarity": "cosine",
-            "threshold": "best accuracy on train, per layer",
-            "n_train": int(len(gold["train"])),
+            "threshold": "best accuracy on the train split, per layer (ties: lowest threshold)",
+            "layer_selection": CRITERION,
             "ci": f"percentile bootstrap over test pairs, {n_boot}",
         }
-        results, train_acc, correct = [], [], []
+        counts = {s: {"pairs": int(len(gold[s])), "drawn": len(splits[s]), "total": sizes[s]}
+                  for s in SPLITS}
+        results, train_correct, dev_correct, dev_acc, correct = [], [], [], [], []
         for k, layer in enumerate(embedder.layers):
             t, acc_train = best_threshold(cos["train"][:, k], gold["train"])
-            right = {s: ((cos[s][:, k] > t) == gold[s]).astype(float) for s in ("dev", "test")}
-            value = accuracy(right["test"])
-            ci = bootstrap_ci(accuracy, right["test"], n_boot=n_boot, seed=seed)
-            train_acc.append(acc_train)
+            right = {s: ((cos[s][:, k] > t) == gold[s]).astype(float) for s in SPLITS}
+            train_correct.append(int(right["train"].sum()))
+            dev_correct.append(int(right["dev"].sum()))
+            dev_acc.append(accuracy(right["dev"]))
             correct.append(right["test"])
-            results.append(
-                self.result(
-                    embedder,
-                    layer,
-                    value,
-                    ci,
-                    len(right["test"]),
-                    total,
-                    protocol=protocol,
-                    extra={
-                        "threshold": t,
-                        "train_accuracy": acc_train,
-                        "dev_accuracy": accuracy(right["dev"]),
-                        "dev_n": int(len(right["dev"])),
-                        "test_majority": float(max(gold["test"].mean(), 1 - gold["test"].mean())),
-                        "dropped_test_pairs": int(total - len(right["test"])),
-                    },
-                )
+            result = self.result(
+                embedder, layer, accuracy(right["test"]),
+                bootstrap_ci(accuracy, right["test"], n_boot=n_boot, seed=seed),
+                len(right["test"]), total, protocol=protocol,
+                extra={
+                    "threshold": t,
+                    "train_accuracy": acc_train,
+                    "dev_accuracy": dev_acc[-1],
+                    "dev_ci": list(bootstrap_ci(accuracy, right["dev"], n_boot=n_boot, seed=seed)),
+                    "train_pairs": counts["train"]["pairs"],
+                    "train_total": counts["train"]["total"],
+                    "dev_pairs": counts["dev"]["pairs"],
+                    "dev_total": counts["dev"]["total"],
+                    "test_majority": float(max(gold["test"].mean(), 1 - gold["test"].mean())),
+                    "dropped_pairs": {s: counts[s]["drawn"] - counts[s]["pairs"] for s in SPLITS},
+                },
             )
-        best = int(np.argmax(train_acc))
+            results.append(dataclasses.replace(result, sampled=sampled))
+        best = select_layer(dev_correct, train_correct)
         test_ids = [it.id for it, kept in zip(splits["test"], keep["test"], strict=True) if kept]
         pred = correct[best]
         ci = bootstrap_ci(accuracy, pred, n_boot=n_boot, seed=seed)
         selection = Selection(
             embedder.layers[best],
-            "only layer"
-            if len(embedder.layers) == 1
-            else "best accuracy on train (threshold tuned on train)",
+            "only layer" if len(embedder.layers) == 1 else CRITERION,
             accuracy(pred),
             ci[0],
             ci[1],
             len(pred),
-            "test",
+            "test" if not sampled else f"test (sample of {sampled} of {total} pairs)",
             ItemScores(tuple(test_ids), tuple(map(float, pred)), (), "accuracy"),
+            dev_value=dev_acc[best],
         )
         return TaskOutput(results, selection)

@@ -144,3 +144,45 @@ def probe_items(cue: str | None = None) -> list[ProbeItem]:
         for s in sents:
             items.append(ProbeItem(word, f"{word}.{sense}", tuple(s), s.index(word), cue))
     return items
+
+
+class TableEmbedder(Embedder):
+    """Static in form, contextual in effect: every word of a sentence gets the vector the table gives
+    that SENTENCE (one layer, ``emb``); sentences not in the table get zeros (OOV)."""
+
+    name = "table"
+    contextual = True
+    direction = "bi"
+    layers = ["emb"]
+
+    def __init__(self, table: dict[tuple[str, ...], np.ndarray]) -> None:
+        self.table = {k: np.asarray(v, np.float32) for k, v in table.items()}
+        self.layer_dims = [len(next(iter(self.table.values())))]
+
+    def _embed(self, sentences):
+        out = []
+        for s in sentences:
+            v = self.table.get(tuple(s), np.zeros(self.dim, np.float32))
+            out.append((np.tile(v, (len(s), 1, 1)), np.zeros(len(s), bool)))
+        return out
+
+
+def correlated_probe(n_words: int = 20, per_sense: int = 3) -> tuple[list[ProbeItem], TableEmbedder, list[float]]:
+    """A polysemy probe whose items are right or wrong together, word by word.
+
+    Words ``w0 ... w{n-1}``, two senses each, ``per_sense`` sentences per sense. The first half
+    of the words get their sense's one-hot (every sentence's nearest other sentence has its
+    sense: all right); the other half pair sentence i of sense a with sentence i of sense b
+    (identical vectors: every nearest neighbour is the other sense: all wrong). Returns the
+    items, the embedder and each item's leave-one-out correctness worked out by hand.
+    """
+    items, table, correct = [], {}, []
+    for w in range(n_words):
+        good = w < n_words // 2
+        for sense in ("a", "b"):
+            for i in range(per_sense):
+                sent = (f"w{w}", f"{sense}{i}", "end")
+                items.append(ProbeItem(f"w{w}", f"w{w}.{sense}", sent, 0, None))
+                table[sent] = onehot(0 if sense == "a" else 1) if good else onehot(2 + i)
+                correct.append(1.0 if good else 0.0)
+    return items, TableEmbedder(table), correct
