@@ -271,6 +271,16 @@ def test_macro_f1_ci_brackets_the_word_mean():
     assert low < value < high
 
 
+def test_macro_f1_ci_keeps_a_one_item_sense_in_every_replicate():
+    # 20 words of 24 + 1 items, the majority sense predicted everywhere: per word F1 48/49 and 0
+    gold = np.tile([0] * 24 + [1], 20)
+    pred = np.zeros_like(gold)
+    words = np.repeat([f"w{k}" for k in range(20)], 25)
+    low, high = macro_f1_ci(pred, gold, words, n_boot=300)
+    # a replicate without the rare item would score 1.0 for its word and pull the interval up
+    assert low <= (48 / 49) / 2 <= high
+
+
 def wsd_items(word: str, split: str, sents_labels) -> list[WSDItem]:
     return [WSDItem(f"{word}:{split}:{k}", word, tuple(s), s.index(word), y, True)
             for k, (s, y) in enumerate(sents_labels)]
