@@ -28,6 +28,7 @@ from typing import Any
 
 import embeddings
 from bench.cell import Cell, CellIdentity
+from bench.models import describe_for_results
 from bench.store import ResultStore
 from bench.suite import EmbedderSpec, Suite, TaskSpec
 from bench.tasks import Task, get_task
@@ -199,7 +200,8 @@ def run_suite(suite: Suite, store: ResultStore, *, loader: Loader | None = None,
                     record(_failed(cid, emb_spec, spec, "load", exc, cid.slot))
                 continue
         load_seconds = round(time.perf_counter() - t0, 3)
-        info = {**emb.describe(), "options": emb_spec.options, "load_seconds": load_seconds, "identity": ident}
+        info = describe_for_results(emb_spec.name, {**emb.describe(), "options": emb_spec.options,
+                                                    "load_seconds": load_seconds, "identity": ident})
         source, prepare_error = _prepare(emb, [task for _, task, _ in todo])
         for spec, task, cid in todo:
             bar.set_postfix_str(f"{emb_spec.name} / {spec.name}")
