@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("report", help="write tables and plots from a result store")
     rep.add_argument("dir", nargs="?", default="results", help="results directory (default: results/)")
+    rep.add_argument("--readme", metavar="PATH", help="also copy findings.md into this README's findings block")
 
     tok = sub.add_parser("tokenization", help="how each sub-word model cuts each dataset's words")
     tok.add_argument("--embedders", type=_csv, help="models (default: the default suite's)")
@@ -110,6 +111,11 @@ def _report(args: argparse.Namespace) -> int:
         return 2
     files = write_report(store)
     print(f"wrote {len(files)} files to {store.root}/")
+    if args.readme:
+        from bench.report import update_readme
+
+        changed = update_readme(args.readme, (store.root / "findings.md").read_text(encoding="utf-8"))
+        print(f"{args.readme}: findings block {'updated' if changed else 'already up to date'}")
     summary = store.root / "summary.md"
     if summary.exists():
         print(summary.read_text(encoding="utf-8"))

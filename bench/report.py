@@ -8,8 +8,9 @@
   with 95% CIs and coverage; the best layer on the test items is marked "oracle";
 - ``models.md``: which checkpoint produced each row (stand-ins say so), fingerprints;
 - ``datasets.md``: licence, citation and sha256 of every dataset behind a number;
-- ``headline.md``: best static vs best contextual per task with a paired CI (when the
-  headline module is present);
+- ``headline.md``: each side's representative per task (chosen on dev data), the paired
+  difference with Holm-adjusted p-values, and every model's score per task;
+- ``findings.md``: the findings, generated from the results (the README quotes it);
 - ``plots/<task>.png``: score per layer (relative depth) per model;
 - ``failures.md``: cells that failed, with their error.
 
@@ -25,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.cell import Cell, canonical_order
+from bench.findings import render_findings
+from bench.headline import render_headline
 from bench.store import ResultStore
 from embeddings.support.files import atomic_path, write_text_atomic
 
@@ -164,12 +167,10 @@ def write_report(store: ResultStore, out_dir: str | Path | None = None) -> list[
         ["model", "task", "stage", "error"],
         [[c.embedder, c.task, c.stage, c.error[:200]] for c in failures])
         if failures else "None.") + "\n")
-    try:
-        from bench.headline import render_headline  # written with the context tasks
-    except ImportError:
-        logger.info("bench.headline not available; no headline.md")
-    else:
-        put("headline.md", render_headline(ok))
+    put("headline.md", render_headline(ok))
+    seeds = ResultStore(out / "seeds")
+    seed_cells = seeds.cells(status="ok") if seeds.path.exists() else []
+    put("findings.md", render_findings(ok, seed_cells=seed_cells))
     written += _plots(ok, out / "plots")
     return written
 
@@ -254,3 +255,27 @@ def _plots(cells: list[Cell], plot_dir: Path) -> list[Path]:
         plt.close(fig)
         written.append(target)
     return written
+
+
+FINDINGS_BEGIN = "<!-- findings:begin (generated from results/findings.md by `ctxbench report --readme`) -->"
+FINDINGS_END = "<!-- findings:end -->"
+
+
+def findings_block(findings: str) -> str:
+    """What the README quotes of findings.md: everything after its title."""
+    lines = findings.splitlines()
+    return "\n".join(lines[2:] if lines and lines[0].startswith("# ") else lines).strip() + "\n"
+
+
+def update_readme(readme: str | Path, findings: str) -> bool:
+    """Replace the README's findings block (between the markers) with findings.md's text; True if changed."""
+    path = Path(readme)
+    text = path.read_text(encoding="utf-8")
+    if FINDINGS_BEGIN not in text or FINDINGS_END not in text:
+        raise ValueError(f"{path}: no findings block; add the lines {FINDINGS_BEGIN!r} and {FINDINGS_END!r}")
+    head, rest = text.split(FINDINGS_BEGIN, 1)
+    _, tail = rest.split(FINDINGS_END, 1)
+    new = head + FINDINGS_BEGIN + "\n" + findings_block(findings) + FINDINGS_END + tail
+    if new != text:
+        write_text_atomic(path, new)
+    return new != text
