@@ -19,6 +19,7 @@ All numbers come from the store; reports never run a model.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from collections import defaultdict
@@ -168,6 +169,7 @@ def write_report(store: ResultStore, out_dir: str | Path | None = None) -> list[
         [[c.embedder, c.task, c.stage, c.error[:200]] for c in failures])
         if failures else "None.") + "\n")
     put("headline.md", render_headline(ok))
+    put("timing.md", _timing(cells))
     seeds = ResultStore(out / "seeds")
     seed_cells = seeds.cells(status="ok") if seeds.path.exists() else []
     put("findings.md", render_findings(ok, seed_cells=seed_cells))
@@ -279,3 +281,30 @@ def update_readme(readme: str | Path, findings: str) -> bool:
     if new != text:
         write_text_atomic(path, new)
     return new != text
+
+
+def _timing(cells: list[Cell]) -> str:
+    """timing.md: where and how long (machine-dependent; ``make reproduce`` does not compare it)."""
+    embs, tasks = canonical_order(cells)
+    machines = sorted({json.dumps(c.embedder_info.get("machine", {}), sort_keys=True) for c in cells
+                       if c.embedder_info.get("machine")})
+    lines = ["# Timing", "", "Wall-clock seconds of the cells in this store, on the machine(s) that ran them. These "
+             "figures depend on the machine and its load; `make reproduce` does not compare this file.", ""]
+    for m in machines:
+        info = json.loads(m)
+        lines += [f"- CPU: {info.get('cpu', '?')}", f"- cores: {info.get('cores', '?')}, torch threads: "
+                  f"{info.get('torch_threads', '?')}, Python {info.get('python', '?')}"]
+    rows = []
+    total = 0.0
+    for e in embs:
+        mine = [c for c in cells if c.embedder == e and c.ok]
+        load = max((float(c.embedder_info.get("load_seconds", 0.0)) for c in mine), default=0.0)
+        run = sum(c.seconds for c in mine)
+        total += load + run
+        slowest = max(mine, key=lambda c: c.seconds, default=None)
+        rows.append([e, f"{load:.1f}", f"{run:.1f}", f"{load + run:.1f}",
+                     f"{slowest.task} ({slowest.seconds:.1f})" if slowest else ""])
+    lines += ["", md_table(["model", "load s", "cells s", "total s", "slowest cell (s)"], rows), "",
+              f"Total: {total:.0f} s over {len(tasks)} tasks (load + cells; a stand-in's first training is in "
+              "its load time).", ""]
+    return "\n".join(lines)

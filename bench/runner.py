@@ -28,6 +28,7 @@ from typing import Any
 
 import embeddings
 from bench.cell import Cell, CellIdentity
+from bench.machine import machine_info
 from bench.models import describe_for_results
 from bench.store import ResultStore
 from bench.suite import EmbedderSpec, Suite, TaskSpec
@@ -201,7 +202,8 @@ def run_suite(suite: Suite, store: ResultStore, *, loader: Loader | None = None,
                 continue
         load_seconds = round(time.perf_counter() - t0, 3)
         info = describe_for_results(emb_spec.name, {**emb.describe(), "options": emb_spec.options,
-                                                    "load_seconds": load_seconds, "identity": ident})
+                                                    "load_seconds": load_seconds, "identity": ident,
+                                                    "machine": machine_info()})
         source, prepare_error = _prepare(emb, [task for _, task, _ in todo])
         for spec, task, cid in todo:
             bar.set_postfix_str(f"{emb_spec.name} / {spec.name}")

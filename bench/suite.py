@@ -70,16 +70,24 @@ class Suite:
     tasks: list[TaskSpec]
     description: str = ""
     source: str = ""
+    #: where cells run ("local" or "ray"); how, not what: never part of a cell's identity
+    executor: str = "local"
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], source: str = "<dict>") -> Suite:
-        unknown = set(d) - {"name", "description", "settings", "embedders", "tasks"}
+        unknown = set(d) - {"name", "description", "settings", "embedders", "tasks", "tasks_from", "executor"}
         if unknown:
             raise ConfigError(f"{source}: unknown suite keys {sorted(unknown)}; "
-                             "allowed: name, description, settings, embedders, tasks")
+                              "allowed: name, description, settings, embedders, tasks, tasks_from, executor")
         common = dict(d.get("settings") or {})
         embs = [_entry(e, "options", source, "embedders") for e in d.get("embedders") or []]
         tasks = [_entry(t, "settings", source, "tasks") for t in d.get("tasks") or []]
+        if d.get("tasks_from"):  # another suite's tasks, exactly (the seeds run uses the default's)
+            if tasks:
+                raise ConfigError(f"{source}: give either tasks: or tasks_from:, not both")
+            base = Suite.load(str(d["tasks_from"]))
+            tasks = [(t.name, dict(t.settings)) for t in base.tasks]
+            common = {}
         if not embs or not tasks:
             raise ConfigError(f"{source}: a suite needs at least one embedder and one task")
         return cls(
@@ -88,6 +96,7 @@ class Suite:
             tasks=[TaskSpec(n, {**common, **s}) for n, s in tasks],
             description=str(d.get("description") or ""),
             source=source,
+            executor=str(d.get("executor") or "local"),
         )
 
     @classmethod
@@ -136,7 +145,7 @@ class Suite:
             ts = [t for t in ts if t.name in tasks] + [TaskSpec(n) for n in extra]
         if limit is not None:
             ts = [TaskSpec(t.name, {**t.settings, "limit": limit}) for t in ts]
-        return Suite(self.name, embs, ts, self.description, self.source)
+        return Suite(self.name, embs, ts, self.description, self.source, self.executor)
 
 
 def _entry(item: Any, field_name: str, source: str, section: str) -> tuple[str, dict[str, Any]]:
