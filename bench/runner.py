@@ -149,22 +149,26 @@ def run_suite(suite: Suite, store: ResultStore, *, loader: Loader | None = None,
         if on_cell:
             on_cell(cell)
 
-    # tasks are built once; a task that cannot even be built fails its cells for every model
-    tasks: dict[int, Task | BaseException] = {}
-    for i, spec in enumerate(suite.tasks):
-        try:
-            tasks[i] = get_task(spec.name, **spec.settings)
-        except Exception as exc:
-            _log_failure(f"building task {spec.name}", exc)
-            tasks[i] = exc
+    # each distinct task spec is built once; one that cannot even be built fails its cells for every model
+    built: dict[str, Task | BaseException] = {}
+
+    def build(spec: TaskSpec) -> Task | BaseException:
+        if spec.key not in built:
+            try:
+                built[spec.key] = get_task(spec.name, **spec.settings)
+            except Exception as exc:
+                _log_failure(f"building task {spec.name}", exc)
+                built[spec.key] = exc
+        return built[spec.key]
 
     for emb_spec in suite.embedders:
-        slots = [slot_of(emb_spec.name, emb_spec.options, t.name, t.settings) for t in suite.tasks]
+        specs = suite.tasks_for(emb_spec)
+        slots = [slot_of(emb_spec.name, emb_spec.options, t.name, t.settings) for t in specs]
         try:
             ident = embeddings.identity(emb_spec.name, **emb_spec.options)
         except Exception as exc:  # an unknown name, a bad option: every cell of this model fails
             _log_failure(f"naming {emb_spec.name}", exc)
-            for spec, slot in zip(suite.tasks, slots, strict=True):
+            for spec, slot in zip(specs, slots, strict=True):
                 record(_failed(None, emb_spec, spec, "load", exc, slot))
             continue
         emb: Embedder | None = None
@@ -174,14 +178,14 @@ def run_suite(suite: Suite, store: ResultStore, *, loader: Loader | None = None,
                 ident = f"fingerprint:{emb.fingerprint()}"
             except Exception as exc:
                 _log_failure(f"loading {emb_spec.name}", exc)
-                for spec, slot in zip(suite.tasks, slots, strict=True):
+                for spec, slot in zip(specs, slots, strict=True):
                     record(_failed(None, emb_spec, spec, "load", exc, slot))
                 continue
         todo: list[tuple[TaskSpec, Task, CellIdentity]] = []
-        for i, spec in enumerate(suite.tasks):
-            task = tasks[i]
+        for spec, slot in zip(specs, slots, strict=True):
+            task = build(spec)
             if isinstance(task, BaseException):
-                record(_failed(None, emb_spec, spec, "task", task, slots[i]))
+                record(_failed(None, emb_spec, spec, "task", task, slot))
                 continue
             cid = cell_identity(emb_spec, ident, spec, task)
             if cid.key in done and not rerun:

@@ -32,6 +32,7 @@ import yaml
 from embeddings.support.errors import ConfigError, UnknownName
 
 SUITES_DIR = Path(__file__).parent / "suites"
+EXECUTORS = ("local", "ray")
 
 
 def _hash(d: dict[str, Any]) -> str:
@@ -72,13 +73,39 @@ class Suite:
     source: str = ""
     #: where cells run ("local" or "ray"); how, not what: never part of a cell's identity
     executor: str = "local"
+    #: per-model task settings (a cap for a slow model): (embedder names, task names, settings)
+    overrides: tuple[tuple[frozenset[str], frozenset[str], tuple[tuple[str, Any], ...]], ...] = ()
+
+    def tasks_for(self, embedder: EmbedderSpec) -> list[TaskSpec]:
+        """The suite's tasks with the settings this embedder gets (overrides applied, in order)."""
+        out = []
+        for t in self.tasks:
+            settings = dict(t.settings)
+            for names, tasks, extra in self.overrides:
+                if embedder.name in names and t.name in tasks:
+                    settings.update(dict(extra))
+            out.append(TaskSpec(t.name, settings))
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], source: str = "<dict>") -> Suite:
-        unknown = set(d) - {"name", "description", "settings", "embedders", "tasks", "tasks_from", "executor"}
+        keys = {"name", "description", "settings", "embedders", "tasks", "tasks_from", "executor", "overrides"}
+        unknown = set(d) - keys
         if unknown:
-            raise ConfigError(f"{source}: unknown suite keys {sorted(unknown)}; "
-                              "allowed: name, description, settings, embedders, tasks, tasks_from, executor")
+            raise ConfigError(f"{source}: unknown suite keys {sorted(unknown)}; allowed: {', '.join(sorted(keys))}")
+        executor = str(d.get("executor") or "local")
+        if executor not in EXECUTORS:
+            raise ConfigError(f"{source}: executor {executor!r}; allowed: {', '.join(EXECUTORS)}")
+        overrides = []
+        for k, o in enumerate(d.get("overrides") or []):
+            if not isinstance(o, dict) or set(o) - {"embedders", "tasks", "settings"} or "settings" not in o:
+                raise ConfigError(f"{source}: overrides[{k}] is a mapping with embedders:, tasks: and settings:")
+            names = o.get("embedders") or []
+            tnames = o.get("tasks") or []
+            if not isinstance(names, list) or not isinstance(tnames, list) or not isinstance(o["settings"], dict):
+                raise ConfigError(f"{source}: overrides[{k}]: embedders and tasks are lists, settings a mapping")
+            overrides.append((frozenset(map(str, names)), frozenset(map(str, tnames)),
+                              tuple(sorted(o["settings"].items()))))
         common = dict(d.get("settings") or {})
         embs = [_entry(e, "options", source, "embedders") for e in d.get("embedders") or []]
         tasks = [_entry(t, "settings", source, "tasks") for t in d.get("tasks") or []]
@@ -96,7 +123,8 @@ class Suite:
             tasks=[TaskSpec(n, {**common, **s}) for n, s in tasks],
             description=str(d.get("description") or ""),
             source=source,
-            executor=str(d.get("executor") or "local"),
+            executor=executor,
+            overrides=tuple(overrides),
         )
 
     @classmethod
@@ -145,7 +173,7 @@ class Suite:
             ts = [t for t in ts if t.name in tasks] + [TaskSpec(n) for n in extra]
         if limit is not None:
             ts = [TaskSpec(t.name, {**t.settings, "limit": limit}) for t in ts]
-        return Suite(self.name, embs, ts, self.description, self.source, self.executor)
+        return Suite(self.name, embs, ts, self.description, self.source, self.executor, self.overrides)
 
 
 def _entry(item: Any, field_name: str, source: str, section: str) -> tuple[str, dict[str, Any]]:

@@ -151,3 +151,20 @@ def test_suite_errors_are_precise(tmp_path):
         Suite.load(bad)
     with pytest.raises(KeyError, match="did you mean 'simlex999'"):
         Suite.from_dict({"embedders": ["random"], "tasks": ["simlex"]}).validate_names()
+
+
+def test_per_model_overrides_cap_one_model_and_show_in_its_cells(tmp_path):
+    suite = Suite.from_dict({
+        "name": "o", "settings": {"n_boot": 50},
+        "embedders": ["random", {"name": "random", "options": {"seed": 1}}],
+        "tasks": ["ws353"],
+        "overrides": [{"embedders": ["random"], "tasks": ["ws353"], "settings": {"limit": 40}}],
+    })
+    store = ResultStore(tmp_path)
+    run_suite(suite, store)
+    totals = sorted(c.results[0].total for c in store.cells())
+    assert totals == [40, 40]  # both specs are named "random": the override applies to both
+    with pytest.raises(ValueError, match=r"overrides\[0\]"):
+        Suite.from_dict({"embedders": ["random"], "tasks": ["ws353"], "overrides": [{"tasks": ["ws353"]}]})
+    with pytest.raises(ValueError, match="executor 'slurm'"):
+        Suite.from_dict({"embedders": ["random"], "tasks": ["ws353"], "executor": "slurm"})
