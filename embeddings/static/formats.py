@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import IO
 
-from embeddings.support.errors import CtxbenchError
+from embeddings.support.errors import FileFormatError
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ FULL_HASH_LIMIT = 256 << 20
 _HEADER = re.compile(rb"\s*(\d+)\s+(\d+)\s*")
 
 
-class StaticFormatError(CtxbenchError, ValueError):
+class StaticFormatError(FileFormatError):
     """A vector file that cannot be read; the message is ``file:line: problem``.
 
     >>> str(StaticFormatError("vectors.txt", 7, "expected a word and 300 values, got 299 values"))
@@ -33,8 +33,8 @@ class StaticFormatError(CtxbenchError, ValueError):
     """
 
     def __init__(self, path: str | Path, line: int, problem: str) -> None:
-        self.path, self.line, self.problem = str(path), line, problem
-        super().__init__(f"{path}:{line}: {problem}")
+        super().__init__(path, int(line), problem)
+        self.line = int(line)
 
 
 # -- opening and sniffing ---------------------------------------------------------------
