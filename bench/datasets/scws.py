@@ -102,9 +102,6 @@ def read_scws(path: str | Path) -> list[SCWSItem]:
             )
         if not cols[0].strip():
             raise DatasetFormatError(path, lineno, "empty id")
-        if cols[0] in seen:
-            raise DatasetFormatError(path, lineno, f"id {cols[0][:20]!r} already used on line {seen[cols[0]]}")
-        seen[cols[0]] = lineno
         t1, i1 = _locate(cols[5], path, lineno, "context1")
         t2, i2 = _locate(cols[6], path, lineno, "context2")
         for tokens, i, word in ((t1, i1, cols[1]), (t2, i2, cols[3])):
@@ -115,6 +112,9 @@ def read_scws(path: str | Path) -> list[SCWSItem]:
         rating = parse_float(cols[7], path, lineno, "average rating")
         if not RATING_RANGE[0] <= rating <= RATING_RANGE[1]:
             raise DatasetFormatError(path, lineno, f"average rating {rating} is outside {RATING_RANGE}")
+        if cols[0] in seen:
+            raise DatasetFormatError(path, lineno, f"id {cols[0][:20]!r} already used on line {seen[cols[0]]}")
+        seen[cols[0]] = lineno
         items.append(SCWSItem(cols[0], cols[1], cols[3], t1, i1, t2, i2, rating))
     if not items:
         raise DatasetFormatError(path, 0, "no pairs (empty file?)")
