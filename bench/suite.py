@@ -137,8 +137,8 @@ class Suite:
             else:
                 line = 1
             raise ConfigError(f"{path}:{line}: invalid YAML ({getattr(e, 'problem', None) or e})") from None
-        except (ValueError, TypeError, RecursionError, OverflowError) as e:  # a date like 2024-02-30, deep nesting
-            raise ConfigError(f"{path}: invalid YAML value ({type(e).__name__}: {e})") from None
+        except RecursionError:
+            raise ConfigError(f"{path}:1: invalid YAML (nested too deeply)") from None
         if not isinstance(data, dict):
             raise ConfigError(f"{path}:1: a suite file is a mapping with embedders: and tasks:, "
                               f"got {type(data).__name__}")
@@ -176,7 +176,17 @@ _MAX_VALUES = 10_000
 
 
 class _SuiteLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, refusing a key given twice in one mapping (PyYAML keeps the last silently)."""
+    """PyYAML's safe loader, refusing a key given twice in one mapping (PyYAML keeps the last silently),
+    and giving a value it cannot build (``!!float x``, the date 2024-02-30) the line it is on."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, TypeError, OverflowError) as e:
+            raise yaml.constructor.ConstructorError(None, None, f"cannot build this value ({e})",
+                                                    node.start_mark) from None
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}

@@ -46,7 +46,7 @@ def fuzz_settings(examples: int) -> settings:
     )
 
 
-FUZZ = fuzz_settings(80)
+FUZZ = fuzz_settings(150)
 
 #: what a damaged field becomes
 JUNK = ("", " ", "nan", "NaN", "-nan", "inf", "-inf", "Infinity", "1e999", "-1e999", "1e-400", "abc", "1,5",
@@ -55,8 +55,14 @@ JUNK = ("", " ", "nan", "NaN", "-nan", "inf", "-inf", "Infinity", "1e999", "-1e9
         "\\", "é\u2028é", "\x85", "\r")
 
 
-def junk() -> st.SearchStrategy[str]:
-    return st.one_of(st.sampled_from(JUNK), st.text(max_size=12))
+#: YAML scalars that load as something other than text or a plain number
+YAML_JUNK = (".nan", ".inf", "-.inf", "2024-02-30", "2024-01-01", "2024-01-01 10:00:00", "!!set {a}", "!!binary aGk=",
+             "&a [*a]", "*undefined", "!!python/object/apply:os.system [echo]", "~", "yes", "0o17", "1_000", "{a: 1",
+             "[1, [2, [3]]]", "{? [1, 2] : x}", "!!float x", "<<: 5", "!!omap [a: 1, a: 2]", "{a: 1, a: 2}")
+
+
+def junk(extra: tuple[str, ...] = ()) -> st.SearchStrategy[str]:
+    return st.one_of(st.sampled_from(JUNK + extra), st.text(max_size=12))
 
 
 def _lines(text: str) -> list[str]:
@@ -64,13 +70,16 @@ def _lines(text: str) -> list[str]:
 
 
 @st.composite
-def damaged(draw: st.DrawFn, valid: str, sep: str | None = "\t", encoding: str = "utf-8") -> bytes:
-    """``valid`` (a sound file) with one to three damages; ``sep`` splits a line into fields."""
+def damaged(draw: st.DrawFn, valid: str, sep: str | None = "\t", encoding: str = "utf-8",
+            extra_junk: tuple[str, ...] = ()) -> bytes:
+    """``valid`` (a sound file) with one to three damages; ``sep`` splits a line into fields and
+    ``extra_junk`` adds format-specific junk fields (e.g. :data:`YAML_JUNK`)."""
     lines = _lines(valid)
     byte_damage: list[str] = []
     for _ in range(draw(st.integers(1, 3))):
         kind = draw(st.sampled_from((
-            "field", "field", "field", "drop-field", "add-field", "drop-line", "repeat-line", "swap-lines",
+            "field", "field", "field", "drop-field", "add-field", "drop-line", "repeat-line", "repeat-line",
+            "swap-lines",
             "insert-line", "long-line", "crlf", "lone-cr", "no-final-newline", "empty", "cut", "bom",
             "bad-utf8", "latin1", "cut-multibyte", "nul")))
         if not lines and kind not in ("insert-line", "bom"):
@@ -82,11 +91,11 @@ def damaged(draw: st.DrawFn, valid: str, sep: str | None = "\t", encoding: str =
             fields = body.split(sep) if sep else body.split(" ")
             j = draw(st.integers(0, len(fields) - 1))
             if kind == "field":
-                fields[j] = draw(junk())
+                fields[j] = draw(junk(extra_junk))
             elif kind == "drop-field":
                 del fields[j]
             else:
-                fields.insert(j, draw(junk()))
+                fields.insert(j, draw(junk(extra_junk)))
             lines[i] = (sep or " ").join(fields) + end
         elif kind == "drop-line":
             del lines[i]
@@ -96,7 +105,7 @@ def damaged(draw: st.DrawFn, valid: str, sep: str | None = "\t", encoding: str =
             k = draw(st.integers(0, len(lines) - 1))
             lines[i], lines[k] = lines[k], lines[i]
         elif kind == "insert-line":
-            lines.insert(i, draw(junk()) + "\n")
+            lines.insert(i, draw(junk(extra_junk)) + "\n")
         elif kind == "long-line":
             lines.insert(i, draw(st.sampled_from(("a", "1 ", "\t", "x\t"))) * 20000 + "\n")
         elif kind == "crlf":
@@ -200,6 +209,20 @@ def json_values() -> st.SearchStrategy[Any]:
                         max_leaves=6)
 
 
+def _confused(value: Any) -> list[Any]:
+    """``value`` with a wrong type or a near miss."""
+    out: list[Any] = [str(value), [value], {"value": value}, None]
+    if isinstance(value, bool):
+        out += [int(value), "true" if value else "false"]
+    elif isinstance(value, int | float):
+        out += [value + 0.5, float(value), bool(value), -value, 0, value * 10**9, float("nan")]
+    elif isinstance(value, str):
+        out += [value.upper(), " " + value, value + "\x00", 1, ""]
+    elif isinstance(value, list):
+        out += [value[:1], value * 2, tuple(value), []]
+    return out
+
+
 def _paths(obj: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     """Every path (keys / indices) into a JSON value, the root included."""
     out = [prefix]
@@ -224,7 +247,7 @@ def damaged_json(draw: st.DrawFn, valid: Any) -> bytes:
     for _ in range(draw(st.integers(1, 2))):
         paths = _paths(obj)
         path = draw(st.sampled_from(paths))
-        kind = draw(st.sampled_from(("replace", "replace", "drop", "duplicate", "wrap")))
+        kind = draw(st.sampled_from(("replace", "replace", "confuse", "confuse", "drop", "duplicate", "wrap")))
         if not path:
             if kind == "replace":
                 obj = draw(json_values())
@@ -235,6 +258,8 @@ def damaged_json(draw: st.DrawFn, valid: Any) -> bytes:
         last = path[-1]
         if kind == "replace":
             parent[last] = draw(json_values())
+        elif kind == "confuse":  # the same value with another type: "64" for 64, 64.5, true, [64], null
+            parent[last] = draw(st.sampled_from(_confused(parent[last])))
         elif kind == "wrap":
             parent[last] = [parent[last]]
         elif kind == "drop":

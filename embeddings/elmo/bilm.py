@@ -90,7 +90,7 @@ class ElmoOptions:
         widths = tuple((_count(w, source, f"char_cnn.filters[{i}][0]"), _count(n, source, f"char_cnn.filters[{i}][1]"))
                        for i, (w, n) in enumerate(filters))
         activation = cnn.get("activation", "relu")
-        if activation not in _ACTIVATIONS:
+        if not isinstance(activation, str) or activation not in _ACTIVATIONS:
             raise FileFormatError(source, "char_cnn.activation",
                                   f"{activation!r:.40} is not one of {sorted(_ACTIVATIONS)}")
         dim = _count(lstm.get("dim"), source, "lstm.dim")

@@ -208,7 +208,13 @@ def _build(config: AWDConfig, own: dict[str, torch.Tensor], where: str) -> AWDLS
     state = {k: v.detach().to(torch.float32) for k, v in own.items()}
     if config.tie_weights:
         state["decoder.weight"] = state["encoder.weight"]
+    expected = model.state_dict()
     for key, tensor in state.items():
+        if key in expected and tuple(tensor.shape) != tuple(expected[key].shape):
+            raise CheckpointError(f"{where}: key {key!r}: shape {tuple(tensor.shape)}, the configured model "
+                                  f"({config.vocab_size} tokens, emb_sz {config.emb_sz}, n_hid {config.n_hid}, "
+                                  f"{config.n_layers} layers) has {tuple(expected[key].shape)}: the weights and "
+                                  "the configuration do not belong together")
         if not torch.isfinite(tensor).all():
             raise CheckpointError(f"{where}: key {key!r}: NaN or infinite weights")
     try:
@@ -301,9 +307,13 @@ def _config_from_json(d: Any, cfg_file: Path) -> AWDConfig:
             want = "a probability in [0, 1]"
         if not ok:
             raise CheckpointError(f"{cfg_file}: key 'model.{key}': expected {want}, got {value!r:.40}")
-    if "vocab_size" not in d:
-        raise CheckpointError(f"{cfg_file}: key 'model.vocab_size': missing")
+    for key in _REQUIRED:  # the ones that shape the network (the dropouts do not matter for inference)
+        if key not in d:
+            raise CheckpointError(f"{cfg_file}: key 'model.{key}': missing")
     return AWDConfig.from_dict(d)
+
+
+_REQUIRED = ("vocab_size", "emb_sz", "n_hid", "n_layers", "tie_weights", "out_bias")
 
 
 #: the largest size a config may ask for (a damaged file must not allocate terabytes)

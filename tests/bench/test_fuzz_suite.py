@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from fuzzing import FUZZ, check_refused_or_valid, damaged, damaged_json
+from fuzzing import FUZZ, YAML_JUNK, check_refused_or_valid, damaged, damaged_json
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -27,19 +27,54 @@ VALID = {
 VALID_YAML = yaml.safe_dump(VALID, sort_keys=False, default_flow_style=False)
 
 
+def _plain(value: object) -> bool:
+    """Text, a finite number, a boolean, null, or lists / text-keyed mappings of those."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    if isinstance(value, float):
+        return value == value and abs(value) != float("inf")
+    return value is None or isinstance(value, str | int | bool)
+
+
 def _validate(suite: Suite) -> None:
     assert suite.embedders and suite.tasks and isinstance(suite.name, str)
     for spec in suite.embedders + suite.tasks:
         assert isinstance(spec.name, str) and spec.name.strip()
+    assert all(_plain(e.options) for e in suite.embedders) and all(_plain(t.settings) for t in suite.tasks)
     keys = [cell_key(e, t) for e in suite.embedders for t in suite.tasks]  # hashes every setting
     assert len(set(keys)) == len(keys)
 
 
+@st.composite
+def damaged_yaml(draw: st.DrawFn, valid: dict) -> bytes:
+    """``valid`` dumped as YAML with one value or key replaced by raw YAML junk (a tag, a date, an
+    alias, .nan, a flow mapping with a key twice ...)."""
+    import copy
+
+    from fuzzing import _paths
+
+    obj = copy.deepcopy(valid)
+    path = draw(st.sampled_from([p for p in _paths(obj) if p]))
+    parent = obj
+    for k in path[:-1]:
+        parent = parent[k]
+    if isinstance(parent, dict) and draw(st.booleans()):
+        parent["__JUNK__"] = parent.pop(path[-1])  # the key itself becomes junk
+    else:
+        parent[path[-1]] = "__JUNK__"
+    text = yaml.safe_dump(obj, sort_keys=False, default_flow_style=draw(st.booleans()))
+    return text.replace("__JUNK__", draw(st.sampled_from(YAML_JUNK)), 1).encode()
+
+
 @FUZZ
-@given(data=st.data(), structural=st.booleans())
-def test_suite_files(tmp_path: Path, data: st.DataObject, structural: bool) -> None:
+@given(data=st.data(), kind=st.sampled_from(["json", "text", "yaml"]))
+def test_suite_files(tmp_path: Path, data: st.DataObject, kind: str) -> None:
     path = tmp_path / "suite.yaml"
-    path.write_bytes(data.draw(damaged_json(VALID) if structural else damaged(VALID_YAML, sep=" ")))
+    damage = {"json": damaged_json(VALID), "text": damaged(VALID_YAML, sep=" ", extra_junk=YAML_JUNK),
+              "yaml": damaged_yaml(VALID)}[kind]
+    path.write_bytes(data.draw(damage))
     check_refused_or_valid(lambda: Suite.load(path), [path], errors=ConfigError, validate=_validate,
                            where="line-or-key")
 
@@ -49,7 +84,8 @@ def test_suite_files(tmp_path: Path, data: st.DataObject, structural: bool) -> N
      r"suite\.yaml:3: .*key 'tasks' again \(first on line 2\)"),
     ("embedders: random\ntasks: [ws353]\n", r"key 'embedders': expected a list"),
     ("embedders: [random]\ntasks: [ws353]\nsettings: [1, 2]\n", r"key 'settings': expected a mapping"),
-    ("embedders: [random]\ntasks: [ws353]\nsettings: {when: 2024-02-30}\n", r"suite\.yaml: invalid YAML value"),
+    ("embedders: [random]\ntasks: [ws353]\nsettings: {when: 2024-02-30}\n",
+     r"suite\.yaml:3: invalid YAML \(cannot build this value"),
     ("embedders: [random]\ntasks: [ws353]\nsettings: {when: 2024-02-28}\n", r"key 'settings\.when': date values"),
     ("embedders: [random]\ntasks: [ws353]\nsettings: {x: .nan}\n", r"key 'settings\.x': nan is not a finite"),
     ("embedders: [random]\ntasks: [ws353]\n1: x\n", r"key '1': unknown suite keys"),

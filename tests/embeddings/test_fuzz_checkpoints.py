@@ -71,6 +71,17 @@ def test_elmo_options(tmp_path: Path, elmo_fixture: Path, data: st.DataObject, s
         assert opts.filters and max(w for w, _ in opts.filters) <= opts.max_chars
         assert all(c is None or (type(c) is float and 0 < c < float("inf")) for c in (opts.cell_clip, opts.proj_clip))
         assert type(opts.skip_connections) is bool and opts.activation in ("relu", "tanh")
+        # every field is what the file says, not a coercion of it ("64" -> 64, 1.5 -> 1, true -> 1)
+        raw = json.loads(path.read_text(encoding="utf-8-sig"))
+        cnn, lstm = raw["char_cnn"], raw["lstm"]
+        for got, want in [(opts.char_dim, cnn["embedding"]["dim"]), (opts.lstm_dim, lstm["dim"]),
+                          (opts.n_layers, lstm["n_layers"]), (opts.n_highway, cnn.get("n_highway", 0)),
+                          (opts.projection_dim, lstm.get("projection_dim", lstm["dim"])),
+                          (opts.max_chars, cnn.get("max_characters_per_token", 50)),
+                          (opts.skip_connections, lstm.get("use_skip_connections", False)),
+                          (opts.cell_clip, lstm.get("cell_clip")), (opts.proj_clip, lstm.get("proj_clip"))]:
+            assert got == want and isinstance(want, bool) == isinstance(got, bool), (got, want)
+        assert opts.filters == tuple(tuple(f) for f in cnn["filters"])
 
     check_refused_or_valid(lambda: ElmoOptions.from_file(path), [path], validate=validate, where="line-or-key")
 
@@ -244,7 +255,9 @@ def test_own_checkpoint_config_holes(tmp_path: Path, own_checkpoint: Path) -> No
     cfg = json.loads((d / "config.json").read_text())
     for change, match in [
         (lambda c: c["model"].update(vocab_size="20"), r"config\.json: key 'model\.vocab_size': expected a whole"),
-        (lambda c: c["model"].update(emb_sz=7), r"model\.safetensors: the weights do not fit"),
+        (lambda c: c["model"].update(emb_sz=7), r"model\.safetensors: key 'encoder\.weight': shape \(21, 6\), "
+                                                r"the configured model .* has \(21, 7\)"),
+        (lambda c: c["model"].pop("n_hid"), r"config\.json: key 'model\.n_hid': missing"),
         (lambda c: c["model"].update(tie_weights=1), r"config\.json: key 'model\.tie_weights': expected true"),
         (lambda c: c["model"].update(n_layers=10**9), r"config\.json: key 'model\.n_layers'"),
         (lambda c: c.update(model=[1]), r"config\.json: key 'model': expected an object"),
