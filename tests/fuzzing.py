@@ -275,3 +275,20 @@ def damaged_json(draw: st.DrawFn, valid: Any) -> bytes:
     if draw(st.booleans()):
         return draw(damaged(text, sep=" "))
     return text.encode("utf-8", errors="surrogatepass")
+
+
+def json_has_duplicate_keys(data: bytes) -> bool:
+    """True when some object in the JSON document ``data`` gives a key twice (an independent oracle:
+    a parser that accepted such a file kept one value and dropped the other silently)."""
+    import json
+
+    found = False
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal found
+        keys = [k for k, _ in items]
+        found = found or len(set(keys)) != len(keys)
+        return dict(items)
+
+    json.loads(data.decode("utf-8-sig"), object_pairs_hook=pairs)
+    return found

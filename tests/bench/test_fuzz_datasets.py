@@ -13,7 +13,15 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from fuzzing import FUZZ, check_refused_or_valid, damaged, damaged_json, fuzz_settings, is_finite_number
+from fuzzing import (
+    FUZZ,
+    check_refused_or_valid,
+    damaged,
+    damaged_json,
+    fuzz_settings,
+    is_finite_number,
+    json_has_duplicate_keys,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -189,6 +197,7 @@ def test_coarsewsd_classes(tmp_path: Path, data: st.DataObject) -> None:
     def validate(classes: dict) -> None:
         assert classes and sorted(classes) == list(range(len(classes)))
         assert all(isinstance(v, str) and v.strip() for v in classes.values())
+        assert not json_has_duplicate_keys(path.read_bytes()), "a class given twice was accepted"
 
     check_refused_or_valid(lambda: read_classes(path), [path], validate=validate)
 

@@ -38,6 +38,21 @@ def _plain(value: object) -> bool:
     return value is None or isinstance(value, str | int | bool)
 
 
+def _yaml_has_duplicate_keys(text: str) -> bool:
+    """An independent oracle: some mapping of the document gives a key twice (merge keys aside)."""
+
+    def walk(node: yaml.Node) -> bool:
+        if isinstance(node, yaml.MappingNode):
+            keys = [(k.tag, k.value) for k, _ in node.value
+                    if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge"]
+            return len(keys) != len(set(keys)) or any(walk(k) or walk(v) for k, v in node.value)
+        if isinstance(node, yaml.SequenceNode):
+            return any(walk(n) for n in node.value)
+        return False
+
+    return walk(yaml.compose(text))
+
+
 def _validate(suite: Suite) -> None:
     assert suite.embedders and suite.tasks and isinstance(suite.name, str)
     for spec in suite.embedders + suite.tasks:
@@ -75,7 +90,11 @@ def test_suite_files(tmp_path: Path, data: st.DataObject, kind: str) -> None:
     damage = {"json": damaged_json(VALID), "text": damaged(VALID_YAML, sep=" ", extra_junk=YAML_JUNK),
               "yaml": damaged_yaml(VALID)}[kind]
     path.write_bytes(data.draw(damage))
-    check_refused_or_valid(lambda: Suite.load(path), [path], errors=ConfigError, validate=_validate,
+    def validate(suite: Suite) -> None:
+        _validate(suite)
+        assert not _yaml_has_duplicate_keys(path.read_text()), "a key given twice was accepted"
+
+    check_refused_or_valid(lambda: Suite.load(path), [path], errors=ConfigError, validate=validate,
                            where="line-or-key")
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from fuzzing import check_refused_or_valid, damaged, damaged_json, fuzz_settings
+from fuzzing import check_refused_or_valid, damaged, damaged_json, fuzz_settings, json_has_duplicate_keys
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -82,6 +82,7 @@ def test_elmo_options(tmp_path: Path, elmo_fixture: Path, data: st.DataObject, s
                           (opts.cell_clip, lstm.get("cell_clip")), (opts.proj_clip, lstm.get("proj_clip"))]:
             assert got == want and isinstance(want, bool) == isinstance(got, bool), (got, want)
         assert opts.filters == tuple(tuple(f) for f in cnn["filters"])
+        assert not json_has_duplicate_keys(path.read_bytes()), "a key given twice was accepted"
 
     check_refused_or_valid(lambda: ElmoOptions.from_file(path), [path], validate=validate, where="line-or-key")
 
@@ -236,6 +237,7 @@ def test_own_checkpoint_config(tmp_path_factory: pytest.TempPathFactory, own_che
 
     def validate(lm) -> None:
         assert lm.layout == "ctxbench" and len(lm.vocab) == len(ITOS)
+        assert not json_has_duplicate_keys((d / "config.json").read_bytes()), "a key given twice was accepted"
         assert all(torch.isfinite(p).all() for p in lm.model.parameters())
 
     check_refused_or_valid(lambda: load_checkpoint(d), [d / "config.json", d / "model.safetensors"],
