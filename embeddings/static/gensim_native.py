@@ -11,7 +11,7 @@ import copyreg
 import logging
 import pickle
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from gensim.models import KeyedVectors
@@ -73,7 +73,7 @@ def _uninitialised(cls: type) -> type:
     """
 
     def new(stand_in: type, *args: Any, **kwargs: Any) -> Any:
-        return cls.__new__(cls)
+        return cast(Any, cls).__new__(cls)
 
     return type(cls.__name__, (), {"__new__": new, "__module__": cls.__module__, "_ctxbench_real": cls})
 
