@@ -291,6 +291,9 @@ def read_split(data_path: str | Path, gold_path: str | Path, word: str, split: s
         # drop empty tokens (double spaces), keeping the position on the same token
         index = pos - sum(1 for t in raw[:pos] if not t)
         tokens = tuple(t for t in raw if t)
+        if not 0 <= index < len(tokens):
+            raise DatasetFormatError(data_path, lineno, f"position {pos} is at an empty token after the last word "
+                                                        f"({len(tokens)} words)")
         items.append(
             WSDItem(
                 f"{word}:{split}:{lineno}", word, tokens, index, cls, bool(raw[pos]) and tokens[index] == word

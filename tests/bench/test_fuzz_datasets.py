@@ -317,6 +317,13 @@ def test_coarsewsd_empty_split_negative_class_and_bad_classes(tmp_path: Path) ->
     g.write_text("0\n-1\n1\n")
     with pytest.raises(DatasetFormatError, match=r"train\.gold\.txt:2: class '-1' is negative"):
         read_split(d, g, "bank", "train")
+    d.write_text("1\t \n0\tbank of the river\n2\tthe bank \n")  # found by a deeper fuzz run
+    g.write_text("0\n1\n1\n")
+    with pytest.raises(DatasetFormatError, match=r"train\.data\.txt:1: position 1 is at an empty token"):
+        read_split(d, g, "bank", "train")
+    d.write_text("0\tx\n0\tbank of the river\n2\tthe bank \n")
+    with pytest.raises(DatasetFormatError, match=r"train\.data\.txt:3: position 2 is at an empty token"):
+        read_split(d, g, "bank", "train")
     c = tmp_path / "classes_map.txt"
     for text, match in [('{"0": "a",\n "0": "b"}', r":1: class '0' appears twice"),
                         ('{"0": "a",\n "1": 7}', r":2: the label of class '1' is 7"),
