@@ -40,7 +40,7 @@ def test_overrides_apply_to_the_named_models_only():
 @pytest.mark.parametrize("bad, message", [
     ({"embedders": ["random"], "tasks": ["ws353"], "task": []}, "unknown suite keys"),
     ({"embedders": [], "tasks": ["ws353"]}, "at least one embedder"),
-    ({"embedders": [{"name": "random", "opts": {}}], "tasks": ["ws353"]}, "each entry of embedders"),
+    ({"embedders": [{"name": "random", "opts": {}}], "tasks": ["ws353"]}, r"embedders\[0\].: each entry"),
     ({"embedders": ["random"], "tasks": ["ws353"], "executor": "slurm"}, "executor 'slurm'"),
     ({"embedders": ["random"], "tasks": ["ws353"], "overrides": [{"settings": 3}]}, r"overrides\[0\]"),
 ])
