@@ -83,7 +83,7 @@ def model_cards(cells: Sequence[Cell]) -> list[ModelCard]:
     """One card per model, in canonical order (from the first finished cell of each)."""
     ok = [c for c in cells if c.ok] or list(cells)
     embs, _ = canonical_order(ok)
-    info = {}
+    info: dict[str, dict[str, Any]] = {}
     for c in ok:
         info.setdefault(c.embedder, c.embedder_info)
     out = []
@@ -161,8 +161,8 @@ def dataset_cards(cells: Sequence[Cell]) -> list[DatasetCard]:
         for t in ts:
             for c in by_task[t]:
                 for key, sha in (c.results[0].dataset_sha256 if c.results else {}).items():
-                    ds, _, file = key.partition("/")
-                    if ds == name:
+                    owner, _, file = key.partition("/")
+                    if owner == name:
                         recorded[file].add(sha[:12])
         uses = tuple(TaskUse(t, str(by_task[t][0].task_meta.get("description", "")),
                              str(by_task[t][0].task_meta.get("metric", "")), _protocol(by_task[t])) for t in ts)

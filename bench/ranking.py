@@ -69,7 +69,7 @@ from bench.cell import Cell, canonical_order
 from bench.headline import comparable, coverage
 from bench.models import model_label, side
 from bench.stats import METRICS, _replicates, holm, statistic
-from bench.tables import md_table
+from bench.tables import fmt, md_table
 
 __all__ = ["ALPHA", "KINDS", "Entry", "Pair", "Ranking", "rank_models", "ranking_frame", "render_ranking"]
 
@@ -323,10 +323,6 @@ RULE = (
 )
 
 
-def _f(x: float, digits: int = 3) -> str:
-    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
-
-
 def _p(p: float, n_boot: int) -> str:
     if p is None or (isinstance(p, float) and math.isnan(p)):
         return "–"
@@ -344,7 +340,7 @@ def entry_rows(r: Ranking) -> tuple[list[str], list[list[str]]]:
     header = ["rank", "model", "what it is", "side", "score [95% CI]", "separated from and ahead of",
               "lowest coverage"]
     rows = [[str(e.rank), e.model + (" (floor)" if e.floor else ""), e.label, e.side,
-             f"{_f(e.score)} [{_f(e.ci_low)}, {_f(e.ci_high)}]", ", ".join(e.ahead_of) or "–", _cov(e.min_coverage)]
+             f"{fmt(e.score)} [{fmt(e.ci_low)}, {fmt(e.ci_high)}]", ", ".join(e.ahead_of) or "–", _cov(e.min_coverage)]
             for e in r.entries]
     return header, rows
 
@@ -352,7 +348,7 @@ def entry_rows(r: Ranking) -> tuple[list[str], list[list[str]]]:
 def pair_rows(r: Ranking) -> tuple[list[str], list[list[str]]]:
     """Header and display rows of a ranking's pairwise tests."""
     header = ["a", "b", "a - b [95% CI]", "p", "p (Holm)", "verdict"]
-    rows = [[p.a, p.b, f"{p.diff:+.3f} [{_f(p.ci_low)}, {_f(p.ci_high)}]" if not math.isnan(p.diff) else "–",
+    rows = [[p.a, p.b, f"{p.diff:+.3f} [{fmt(p.ci_low)}, {fmt(p.ci_high)}]" if not math.isnan(p.diff) else "–",
              _p(p.p, r.n_boot), _p(p.p_adjusted, r.n_boot),
              f"{p.ahead} ahead" if p.separated else "not separated"] for p in r.pairs]
     return header, rows

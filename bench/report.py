@@ -27,19 +27,30 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
-from bench.cards import DatasetCard, ModelCard, dataset_cards, label_of, model_cards
+from bench.cards import DatasetCard, ModelCard, dataset_cards, label_of, model_cards, what_it_is
 from bench.cell import Cell, canonical_order
 from bench.findings import render_findings
 from bench.headline import headline_rows, render_headline
+from bench.models import side
 from bench.plots import write_plots
-from bench.ranking import rank_models, ranking_frame, render_ranking
+from bench.ranking import Ranking, entry_rows, rank_models, ranking_frame, render_ranking
 from bench.report_html import render_html
 from bench.store import ResultStore
-from bench.tables import Table, layer_table, md_table, results_frame, selected_tasks, summary_frame, summary_table
+from bench.tables import (
+    Table,
+    layer_table,
+    md_table,
+    results_frame,
+    selected_tasks,
+    sort_cells,
+    summary_frame,
+    summary_table,
+)
 from bench.tables import to_latex as table_to_latex
 from embeddings.support.files import atomic_path, write_text_atomic
 
@@ -63,7 +74,7 @@ SUMMARY_NOTE = (
 SUMMARY_CAPTION = (
     r"Score of the layer each task selects without its test items, on the held-out items, with its 95\% CI, the "
     r"selected layer in brackets and coverage (items scored / items in the split; \emph{cap k}: k items sampled). "
-    r"$^{st}$ under 90\% of the items attempted were scored; $^{\dagger}$ a fallback protocol not comparable "
+    r"$^{\ast}$ under 90\% of the items attempted were scored; $^{\dagger}$ a fallback protocol not comparable "
     r"with the rest of its column."
 )
 
@@ -78,7 +89,7 @@ def write_report(store: ResultStore, out_dir: str | Path | None = None, *, n_boo
     """Write every report file for ``store`` into ``out_dir`` (default: the store's root); returns the paths."""
     out = Path(out_dir) if out_dir else store.root
     out.mkdir(parents=True, exist_ok=True)
-    cells = store.cells()
+    cells = sort_cells(store.cells())  # canonical order: nothing below depends on the order cells ran in
     ok = [c for c in cells if c.ok]
     written: list[Path] = []
 
@@ -109,14 +120,14 @@ def write_report(store: ResultStore, out_dir: str | Path | None = None, *, n_boo
     if ok:
         written.append(_put_csv(results_frame(ok), out / "results.csv"))
 
-    cards = model_cards(cells)
+    cards, data_cards = model_cards(cells), dataset_cards(ok)
     put("models.md", _models(cards))
-    put("datasets.md", _datasets(dataset_cards(ok)))
+    put("datasets.md", _datasets(data_cards))
     put("failures.md", _failures(cells))
     put("headline.md", render_headline(ok, n_boot=n_boot))
     put("timing.md", _timing(cells))
     seeds = ResultStore(out / "seeds")
-    seed_cells = seeds.cells(status="ok") if seeds.path.exists() else []
+    seed_cells = sort_cells(seeds.cells(status="ok")) if seeds.path.exists() else []
     findings = render_findings(ok, seed_cells=seed_cells, n_boot=n_boot)
     put("findings.md", findings)
 
@@ -131,13 +142,11 @@ def write_report(store: ResultStore, out_dir: str | Path | None = None, *, n_boo
     written += plot_files
     put("report.html", render_html(cells, findings=findings, headline_rows=rows, rankings=rankings,
                                    plots={p.stem: p for p in plot_files}, model_cards=cards,
-                                   dataset_cards=dataset_cards(ok), n_boot=n_boot))
+                                   dataset_cards=data_cards, n_boot=n_boot))
     return written
 
 
-def _ranking_tex(rankings: list) -> str:
-    from bench.ranking import entry_rows
-
+def _ranking_tex(rankings: Sequence[Ranking]) -> str:
     parts = []
     for r in rankings:
         if not r.entries:
@@ -234,9 +243,11 @@ def _timing(cells: list[Cell]) -> str:
         run = sum(c.seconds for c in mine)
         total += load + run
         slowest = max(mine, key=lambda c: c.seconds, default=None)
-        rows.append([e, f"{load:.1f}", f"{run:.1f}", f"{load + run:.1f}",
+        info = next((c.embedder_info for c in cells if c.embedder == e and c.ok), {})
+        what = what_it_is(label_of(e, info), side(info))
+        rows.append([e, what, f"{load:.1f}", f"{run:.1f}", f"{load + run:.1f}",
                      f"{slowest.task} ({slowest.seconds:.1f})" if slowest else ""])
-    lines += ["", md_table(["model", "load s", "cells s", "total s", "slowest cell (s)"], rows), "",
+    lines += ["", md_table(["model", "what it is", "load s", "cells s", "total s", "slowest cell (s)"], rows), "",
               f"Total: {total:.0f} s over {len(tasks)} tasks (load + cells; a stand-in's first training is in "
               "its load time).", ""]
     return "\n".join(lines)

@@ -216,15 +216,15 @@ def _headline(rows: Sequence[dict[str, Any]], cells: Sequence[Cell], n_boot: int
               "ctx − static [95% CI]", f"p ({ADJUSTMENT})", "verdict"]
     body, classes, skipped = [], [], []
     for r in rows:
-        diff = r.get("diff")
-        has = diff is not None and not math.isnan(float(diff))
+        diff = float("nan") if r.get("diff") is None else float(r["diff"])
+        has = not math.isnan(diff)
         if not has and not r.get("static_model") and not r.get("contextual_model"):
             skipped.append(f"{r['task']} ({r['note']})")
             continue
         body.append([_two_lines(r["task"], f"{r['kind']}, {r['metric']}")] + side_cells(r, "static")
                     + side_cells(r, "contextual")
                     + [_two_lines(str(r["n_paired"]) if r["n_paired"] is not None else "–", r["unit"] or ""),
-                       f"{float(diff):+.3f} {ci_text(r['diff_ci_low'], r['diff_ci_high'], 3)}" if has else "–",
+                       f"{diff:+.3f} {ci_text(r['diff_ci_low'], r['diff_ci_high'], 3)}" if has else "–",
                        _two_lines(_p(r["p_adjusted"], n_boot), f"raw {_p(r['p'], n_boot)}"),
                        r["verdict"] or r["note"] or ""])
         classes.append("ahead-ctx" if r["verdict"] == "contextual ahead" else

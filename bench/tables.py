@@ -38,8 +38,16 @@ from bench.headline import COVERAGE_FLAG, comparable
 from bench.models import side
 from bench.result import TaskResult
 
-__all__ = ["Table", "coverage_text", "layer_table", "md_table", "results_frame", "selected_result",
+__all__ = ["Table", "coverage_text", "layer_table", "md_table", "results_frame", "selected_result", "sort_cells",
            "summary_frame", "summary_table", "to_latex"]
+
+
+def sort_cells(cells: Sequence[Cell]) -> list[Cell]:
+    """``cells`` in canonical order (model, then task): what every report reads, so that no table,
+    sentence or tie-break depends on the order the cells ran in."""
+    embs, tasks = canonical_order(list(cells))
+    e_rank, t_rank = {e: k for k, e in enumerate(embs)}, {t: k for k, t in enumerate(tasks)}
+    return sorted(cells, key=lambda c: (e_rank[c.embedder], t_rank[c.task], c.key))
 
 
 def md_table(header: list[str], rows: list[list[str]]) -> str:
@@ -222,7 +230,7 @@ def results_frame(cells: Sequence[Cell]) -> pd.DataFrame:
 
 # -- LaTeX -----------------------------------------------------------------------------------
 #: symbols of the display strings, as LaTeX (applied after pandas has escaped the text)
-LATEX_SYMBOLS = {"⚠": r"$^{\ast}$", "†": r"$^{\dagger}$", "–": "--"}
+LATEX_SYMBOLS = {"⚠": r"$^{\ast}$", "†": r"$^{\dagger}$", "–": "--", "<": r"\textless{}", ">": r"\textgreater{}"}
 
 
 def _latex_symbols(text: Any) -> str:
@@ -236,8 +244,9 @@ def to_latex(table: Table, *, caption: str, label: str, numeric_from: int | None
     """A booktabs ``table`` through pandas' ``Styler.to_latex``.
 
     Every cell and header is escaped by pandas (``escape="latex"``: ``_ % & # $ { } ~ ^ \\``);
-    then ⚠, † and – become ``$^{\\ast}$``, ``$^{\\dagger}$`` and ``--``. Other non-ASCII text is
-    kept as UTF-8 (LaTeX reads UTF-8 by default since 2018). ``caption`` is LaTeX as given.
+    then ⚠, †, –, < and > become ``$^{\\ast}$``, ``$^{\\dagger}$``, ``--``, ``\\textless{}`` and
+    ``\\textgreater{}``. Other non-ASCII text is kept as UTF-8 (LaTeX reads UTF-8 by default since
+    2018). ``caption`` is LaTeX as given.
     Needs ``\\usepackage{booktabs}``.
     """
     df = table.frame()
