@@ -26,8 +26,9 @@ The rule, for each task kind (similarity, analogy, context, classification) and 
    words: ``ItemScores.groups``/``scheme``; :mod:`bench.stats`), independently across tasks
    but identically for every model, and the score is recomputed. A model's 95% CI is the
    percentile interval of its replicates; for a pair (a, b) the difference a - b has a
-   percentile CI and a two-sided bootstrap p-value (twice the share of replicates on the
-   other side of 0 from the observed difference, at most 1).
+   percentile CI and a two-sided bootstrap p-value (twice the share of replicates at 0 or on
+   the other side of 0 from the observed difference, at most 1; replicates where a metric is
+   undefined, e.g. a Spearman over constant scores, are dropped).
 6. **Multiplicity.** The p-values of ALL pairs of a kind (and, separately, overall) are
    adjusted together by Holm's method (Holm 1979). A pair is *separated* when the adjusted p
    is below 0.05 AND the CI excludes 0 (the headline's rule).
@@ -159,18 +160,20 @@ class _TaskData:
     metric: str
 
 
-def _task_data(task: str, cells: list[Cell]) -> _TaskData | None:
-    """Align the models' selected-layer items on the ids all of them scored (None under 3 items)."""
+def _task_data(task: str, cells: list[Cell]) -> _TaskData | str:
+    """Align the models' selected-layer items on the ids all of them scored; else why not."""
     items = [c.selection.items for c in cells if c.selection is not None and c.selection.items is not None]
     if len(items) != len(cells):
-        return None
+        return "no per-item scores"
     first = items[0]
+    if len({it.metric for it in items}) > 1 or len({it.scheme for it in items}) > 1:
+        return "the models' per-item scores use different metrics or resampling units"
     common = set(first.ids)
     for it in items[1:]:
         common &= set(it.ids)
     ids = [i for i in dict.fromkeys(first.ids) if i in common]
     if len(ids) < 3:
-        return None
+        return "fewer than 3 items scored by every ranked model"
     preds = []
     for it in items:
         pos = {i: k for k, i in enumerate(it.ids)}
@@ -250,8 +253,8 @@ def _select(kind_tasks: list[str], models: list[str], usable: dict[tuple[str, st
             excluded.append((t, "no usable cell for " + ", ".join(missing)))
             continue
         td = _task_data(t, [usable[(m, t)] for m in models])
-        if td is None:
-            excluded.append((t, "fewer than 3 items scored by every ranked model"))
+        if isinstance(td, str):
+            excluded.append((t, td))
             continue
         used.append(td)
     return used, excluded

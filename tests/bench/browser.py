@@ -34,7 +34,8 @@ from typing import Any
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-default-apps", "--disable-extensions", "--hide-scrollbars", "--mute-audio"]
+         "--disable-default-apps", "--disable-extensions", "--hide-scrollbars", "--mute-audio",
+         "--disable-dev-shm-usage"]  # containers often have a tiny /dev/shm
 
 INSTALL_HINT = "Chromium not found: install it with `apt-get install chromium` (Debian) or set CTXBENCH_CHROMIUM"
 

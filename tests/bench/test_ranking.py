@@ -143,3 +143,12 @@ def test_the_ranking_does_not_depend_on_cell_order():
 def test_nothing_to_rank():
     assert rank_models([]) == []
     assert "nothing to rank" in render_ranking([])
+
+
+def test_a_task_whose_models_disagree_on_the_metric_is_left_out():
+    gold = np.arange(30.0)
+    cells = [cell("a", "t1", bern(0.8, 30, 1)), cell("b", "t1", gold + 1, gold=gold, metric="spearman"),
+             cell("a", "t2", bern(0.8, 30, 2)), cell("b", "t2", bern(0.5, 30, 3))]
+    ctx = scope(rank_models(cells, n_boot=100), "context")
+    assert ctx.task_names == ["t2"]
+    assert "different metrics" in dict(ctx.excluded)["t1"]
