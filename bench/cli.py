@@ -1,6 +1,6 @@
 """The ``ctxbench`` command: run suites, write reports, list what is available.
 
-    ctxbench run SUITE [--embedders a,b] [--tasks x,y] [--limit N] [--out DIR] [--rerun]
+    ctxbench run SUITE [--embedders a,b] [--tasks x,y] [--limit N] [--out DIR] [--rerun] [--executor local|ray]
     ctxbench report [DIR]
     ctxbench list [--offline]
 
@@ -32,11 +32,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--limit", type=int, help="cap every task at N items (a quick smoke run)")
     run.add_argument("--out", default="results", help="results directory (default: results/)")
     run.add_argument("--no-report", action="store_true", help="do not write the report after the run")
+    run.add_argument("--executor", choices=("local", "ray"),
+                     help="where cells run (default: the suite's executor: key, else local)")
     run.add_argument("--rerun", action="store_true",
                      help="run the selected cells again even if a finished record with the same identity exists")
 
     rep = sub.add_parser("report", help="write tables and plots from a result store")
     rep.add_argument("dir", nargs="?", default="results", help="results directory (default: results/)")
+    rep.add_argument("--readme", metavar="PATH", help="also copy findings.md into this README's findings block")
 
     tok = sub.add_parser("tokenization", help="how each sub-word model cuts each dataset's words")
     tok.add_argument("--embedders", type=_csv, help="models (default: the default suite's)")
@@ -91,7 +94,7 @@ def _run(args: argparse.Namespace) -> int:
         else:
             print(f"  FAILED  {cell.embedder:<24} {cell.task:<22} {cell.error[:100]}")
 
-    summary = run_suite(suite, store, on_cell=on_cell, rerun=args.rerun)
+    summary = run_suite(suite, store, on_cell=on_cell, rerun=args.rerun, executor=args.executor)
     print(f"ran {summary.ran}, skipped {summary.skipped} finished, failed {summary.failed} "
           f"in {summary.seconds:.0f}s")
     if not args.no_report:
@@ -110,6 +113,11 @@ def _report(args: argparse.Namespace) -> int:
         return 2
     files = write_report(store)
     print(f"wrote {len(files)} files to {store.root}/")
+    if args.readme:
+        from bench.report import update_readme
+
+        changed = update_readme(args.readme, (store.root / "findings.md").read_text(encoding="utf-8"))
+        print(f"{args.readme}: findings block {'updated' if changed else 'already up to date'}")
     summary = store.root / "summary.md"
     if summary.exists():
         print(summary.read_text(encoding="utf-8"))

@@ -1,36 +1,31 @@
-"""The headline: per task, the best static model against the best contextual model.
+"""The headline: per task, the static side against the contextual side, on the items both scored.
 
-For each task, from the store's cells (dicts with ``embedder``, ``task``, ``status``,
-``results``, ``selection``, ``embedder_info`` and optionally ``task_meta``):
+Sides (:mod:`bench.models`): static models AND bag-of-context (``bow:``) models, which are
+built from static vectors, form the STATIC side; the rest are CONTEXTUAL; floors (random
+vectors) are shown but never represent a side.
 
-- the best STATIC model: ``embedder_info.contextual`` False, preferring the word2vec/GloVe
-  families over other non-contextual baselines (random vectors are a floor, not a rival);
-- the best CONTEXTUAL model: ``contextual`` True;
-
-each ranked by its :class:`~bench.tasks.base.Selection` value, i.e. the score of the layer
-the task chose WITHOUT the test items (the criterion is shown; an oracle choice is flagged).
-Their difference (contextual - static) is recomputed on the items both scored (intersection
-of the selections' item ids), with a paired bootstrap CI and p-value
-(:func:`bench.stats.paired_bootstrap_diff`). Tasks with no selection (descriptive tasks such
-as ``geometry``) are listed with a note.
+Per task, each side is represented by ONE model, chosen WITHOUT test data: the model whose
+selected layer scored best on the data the layer was chosen on (``Selection.dev_value``:
+the dev half of the pairs, the dev split, the dev words); ties go to the name that sorts
+first. Test scores never choose anything here: permuting them changes no representative.
+The difference (contextual - static) is recomputed on the items both representatives
+scored, resampled by the task's unit (item, word, or within words: the scheme recorded with
+the items), with a paired bootstrap CI and a two-sided bootstrap p-value; the p-values of all
+rows are adjusted together by Holm's method (Holm 1979), and a row is called a difference
+only when its adjusted p is below 0.05 AND its CI excludes 0.
 
 Examples
 --------
->>> cells = [
-...     {"key": "s::t#1", "slot": "s::t", "embedder": "s", "task": "t", "status": "ok", "results": [],
-...      "embedder_info": {"family": "glove", "contextual": False},
-...      "selection": {"layer": "emb", "criterion": "only layer", "value": 0.5, "ci_low": 0.4, "ci_high": 0.6,
-...                    "n": 4, "split": "test", "oracle": False,
-...                    "items": {"ids": list("abcd"), "pred": [1, 0, 1, 0], "metric": "accuracy"}}},
-...     {"key": "c::t#1", "slot": "c::t", "embedder": "c", "task": "t", "status": "ok", "results": [],
-...      "embedder_info": {"family": "bert", "contextual": True},
-...      "selection": {"layer": "3", "criterion": "dev", "value": 1.0, "ci_low": 1.0, "ci_high": 1.0,
-...                    "n": 4, "split": "test", "oracle": False,
-...                    "items": {"ids": list("abcd"), "pred": [1, 1, 1, 1], "metric": "accuracy"}}}]
->>> from bench.cell import Cell, canonical_order
->>> row = headline([Cell.from_dict(c) for c in cells]).iloc[0]
->>> row["static_model"], row["contextual_model"], float(row["diff"]), int(row["n_paired"])
-('s', 'c', 0.5, 4)
+>>> from bench.cell import Cell
+>>> def c(name, ctx, dev, pred):
+...     return Cell.from_dict({"key": f"{name}::t#1", "slot": f"{name}::t", "embedder": name, "task": "t",
+...         "status": "ok", "embedder_info": {"family": "glove" if not ctx else "bert", "contextual": ctx},
+...         "selection": {"layer": "emb", "criterion": "c", "value": sum(pred) / 4, "ci_low": 0, "ci_high": 1,
+...                       "n": 4, "split": "test", "dev_value": dev,
+...                       "items": {"ids": list("abcd"), "pred": pred, "metric": "accuracy"}}})
+>>> rows = headline_rows([c("s", False, 0.6, [1, 0, 1, 0]), c("x", True, 0.7, [1, 1, 1, 1])], n_boot=200)
+>>> rows[0]["static_model"], rows[0]["contextual_model"], rows[0]["diff"], rows[0]["n_paired"]
+('s', 'x', 0.5, 4)
 """
 
 from __future__ import annotations
@@ -42,37 +37,26 @@ import numpy as np
 import pandas as pd
 
 from bench.cell import Cell, canonical_order
-from bench.stats import METRICS, paired_bootstrap_diff
-from embeddings.base import STATIC_FAMILIES
+from bench.models import model_label, side
+from bench.stats import METRICS, holm, paired_bootstrap_diff
 
-__all__ = ["headline", "headline_rows", "render_headline", "STATIC_FAMILIES", "COLUMNS"]
+__all__ = ["ADJUSTMENT", "COLUMNS", "COVERAGE_FLAG", "headline", "headline_rows", "render_headline",
+           "representative"]
 
+#: the multiplicity adjustment applied across the rows of the table
+ADJUSTMENT = "Holm"
+#: a cell scored on less than this share of the items it attempted is flagged wherever it appears
+COVERAGE_FLAG = 0.9
+ALPHA = 0.05
 
 COLUMNS = [
-    "task",
-    "metric",
-    "static_model",
-    "static_layer",
-    "static_value",
-    "static_ci_low",
-    "static_ci_high",
-    "static_n",
-    "contextual_model",
-    "contextual_layer",
-    "contextual_value",
-    "contextual_ci_low",
-    "contextual_ci_high",
-    "contextual_n",
-    "criterion",
-    "oracle",
-    "n_paired",
-    "static_on_paired",
-    "contextual_on_paired",
-    "diff",
-    "diff_ci_low",
-    "diff_ci_high",
-    "p",
-    "note",
+    "task", "kind", "metric", "unit",
+    "static_model", "static_layer", "static_value", "static_ci_low", "static_ci_high", "static_dev",
+    "static_n", "static_coverage",
+    "contextual_model", "contextual_layer", "contextual_value", "contextual_ci_low", "contextual_ci_high",
+    "contextual_dev", "contextual_n", "contextual_coverage",
+    "n_paired", "static_on_paired", "contextual_on_paired", "diff", "diff_ci_low", "diff_ci_high", "p", "p_adjusted",
+    "verdict", "note",
 ]
 
 
@@ -80,17 +64,32 @@ def _num(x: Any) -> float:
     return float("nan") if x is None else float(x)
 
 
-def _best(cells: list[Cell], higher: bool) -> Cell | None:
-    scored = [c for c in cells if c.selection is not None and not math.isnan(c.selection.value)]
-    if not scored:
+def coverage(cell: Cell) -> float:
+    """Items the selected layer scored over items it attempted (the sample when capped)."""
+    if not cell.results:
+        return float("nan")
+    layer = cell.selection.layer if cell.selection else cell.results[0].layer
+    r = next((r for r in cell.results if r.layer == layer), cell.results[0])
+    return r.coverage
+
+
+def comparable(cell: Cell) -> bool:
+    """False for a fallback protocol flagged not comparable (analogy without a vocabulary)."""
+    return all(r.protocol.get("comparable", True) for r in cell.results)
+
+
+def representative(cells: list[Cell], which: str, *, higher: bool = True) -> Cell | None:
+    """The ``which`` side's representative: the best DEV score of the selected layer (never test)."""
+    pool = [c for c in cells if side(c.embedder_info) == which and c.selection is not None]
+    if not pool:
         return None
     sign = 1.0 if higher else -1.0
-    # best value; ties broken by embedder name for determinism
-    return sorted(scored, key=lambda c: (-sign * c.selection.value, c.embedder))[0]  # type: ignore[union-attr]
 
+    def key(c: Cell) -> tuple[float, str]:
+        dev = _num(c.selection.dev_value) if c.selection else float("nan")
+        return (-sign * dev if not math.isnan(dev) else math.inf, c.embedder)
 
-def _is_static(cell: Cell) -> bool:
-    return not cell.embedder_info.get("contextual", False)
+    return sorted(pool, key=key)[0]
 
 
 def _paired(static: Cell, ctx: Cell, *, n_boot: int, seed: int) -> dict[str, Any]:
@@ -106,98 +105,75 @@ def _paired(static: Cell, ctx: Cell, *, n_boot: int, seed: int) -> dict[str, Any
     if len(common) < 3:
         return {"n_paired": len(common), "note": "fewer than 3 items scored by both"}
     ia, ib = np.array([k for k, _ in common]), np.array([k for _, k in common])
-    pa = np.array(a.pred, float)[ia]
-    pb = np.array(b.pred, float)[ib]
+    pa, pb = np.array(a.pred, float)[ia], np.array(b.pred, float)[ib]
     gold = np.array(a.gold, float)[ia] if a.gold else None
-    d = paired_bootstrap_diff(metric, pa, pb, gold, n_boot=n_boot, seed=seed)
-    g = gold if gold is not None else np.zeros(len(pa))
+    groups = np.array(a.groups)[ia] if a.groups else None
+    scheme = a.scheme if groups is not None else "item"
+    d = paired_bootstrap_diff(metric, pa, pb, gold, n_boot=n_boot, seed=seed, groups=groups, scheme=scheme)
+    from bench.stats import statistic
+
     return {
         "n_paired": len(common),
-        "contextual_on_paired": metric(pa, g),
-        "static_on_paired": metric(pb, g),
-        "diff": d["diff"],
-        "diff_ci_low": d["ci_low"],
-        "diff_ci_high": d["ci_high"],
-        "p": d["p"],
-        "note": "",
+        "contextual_on_paired": statistic(metric, pa, gold, groups=groups, scheme=scheme),
+        "static_on_paired": statistic(metric, pb, gold, groups=groups, scheme=scheme),
+        "diff": d["diff"], "diff_ci_low": d["ci_low"], "diff_ci_high": d["ci_high"], "p": d["p"],
+        "unit": {"item": "item", "cluster": "word", "stratified": "item within word"}[scheme], "note": "",
     }
 
 
-def headline(cells: list[Cell], *, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
-    """One row per task: best static vs best contextual, with the paired difference.
-
-    Parameters
-    ----------
-    cells : list of dict
-        The store's cell records (failed cells are ignored).
-    n_boot, seed : int
-        Paired bootstrap replicates and seed.
-
-    Returns
-    -------
-    pandas.DataFrame with columns :data:`COLUMNS`; ``diff`` is contextual minus static.
-    """
-    return pd.DataFrame(headline_rows(cells, n_boot=n_boot, seed=seed), columns=COLUMNS)
-
-
 def headline_rows(cells: list[Cell], *, n_boot: int = 1000, seed: int = 0) -> list[dict[str, Any]]:
-    """The rows of :func:`headline` as dicts (None where a value does not apply)."""
-    # cells whose results declare protocol["comparable"] False ran a fallback protocol
-    # (e.g. analogy over the dataset's words for a model without a vocabulary): left out
-    ok = [c for c in cells if c.ok and all(r.protocol.get("comparable", True) for r in c.results)]
+    """One row per task (see the module docstring); None where a value does not apply."""
+    ok = [c for c in cells if c.ok and comparable(c)]
     _, tasks = canonical_order(ok)
     rows = []
     for t in tasks:
         tc = [c for c in ok if c.task == t]
         meta = next((c.task_meta for c in tc if c.task_meta), None) or {}
         higher = meta.get("higher_is_better", True)
-        metric = meta.get("metric") or next((r.metric for c in tc for r in c.results), "")
         row: dict[str, Any] = {col: None for col in COLUMNS}
-        row.update(task=t, metric=metric, note="")
+        row.update(task=t, kind=meta.get("kind", ""), metric=meta.get("metric") or tc[0].results[0].metric
+                   if tc[0].results else "", note="", verdict="")
         if not any(c.selection is not None for c in tc):
             row["note"] = "descriptive task: no layer selection, see layers.md"
             rows.append(row)
             continue
-        statics = [c for c in tc if _is_static(c)]
-        preferred = [c for c in statics if c.embedder_info.get("family") in STATIC_FAMILIES]
-        s = _best(preferred or statics, higher)
-        x = _best([c for c in tc if not _is_static(c)], higher)
+        s = representative(tc, "static", higher=higher)
+        x = representative(tc, "contextual", higher=higher)
         for prefix, cell in (("static", s), ("contextual", x)):
-            if cell is None:
+            if cell is None or cell.selection is None:
                 continue
             sel = cell.selection
-            assert sel is not None
-            row.update(
-                {
-                    f"{prefix}_model": cell.embedder,
-                    f"{prefix}_layer": sel.layer,
-                    f"{prefix}_value": _num(sel.value),
-                    f"{prefix}_ci_low": _num(sel.ci_low),
-                    f"{prefix}_ci_high": _num(sel.ci_high),
-                    f"{prefix}_n": sel.n,
-                }
-            )
+            row.update({f"{prefix}_model": cell.embedder, f"{prefix}_layer": sel.layer,
+                        f"{prefix}_value": _num(sel.value), f"{prefix}_ci_low": _num(sel.ci_low),
+                        f"{prefix}_ci_high": _num(sel.ci_high), f"{prefix}_dev": _num(sel.dev_value),
+                        f"{prefix}_n": sel.n, f"{prefix}_coverage": coverage(cell)})
         if s is None or x is None:
             row["note"] = "no static model" if s is None else "no contextual model"
         else:
-            assert x.selection is not None and s.selection is not None
-            row["criterion"] = x.selection.criterion
-            row["oracle"] = bool(x.selection.oracle or s.selection.oracle)
             row.update(_paired(s, x, n_boot=n_boot, seed=seed))
+            if not higher and row.get("diff") is not None:
+                row["note"] = "lower is better"
         rows.append(row)
+    adjusted = holm([_num(r["p"]) for r in rows])
+    for r, p_adj in zip(rows, adjusted, strict=True):
+        r["p_adjusted"] = p_adj
+        if r["diff"] is None or math.isnan(_num(r["diff"])):
+            continue
+        low, high = _num(r["diff_ci_low"]), _num(r["diff_ci_high"])
+        separated = p_adj < ALPHA and (low > 0 or high < 0)
+        r["verdict"] = ("contextual ahead" if r["diff"] > 0 else "static ahead") if separated else \
+            "no evidence of a difference"
     return rows
 
 
+def headline(cells: list[Cell], *, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """:func:`headline_rows` as a DataFrame with columns :data:`COLUMNS` (diff = contextual - static)."""
+    return pd.DataFrame(headline_rows(cells, n_boot=n_boot, seed=seed), columns=COLUMNS)
+
+
+# -- markdown --------------------------------------------------------------------------------
 def _f(x: Any, digits: int = 3) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    return f"{x:.{digits}f}"
-
-
-def _n(x: Any) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    return str(int(x))
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
 
 
 def _p(p: Any, n_boot: int) -> str:
@@ -207,44 +183,77 @@ def _p(p: Any, n_boot: int) -> str:
     return f"< {1 / n_boot:g}" if p < 1 / n_boot else f"{p:.3f}"
 
 
-def _model(r: dict[str, Any], prefix: str) -> str:
-    m = r[f"{prefix}_model"]
-    return f"{m} ({r[f'{prefix}_layer']})" if m else "–"
+def flag(cov: Any) -> str:
+    """' ⚠' after a number scored on under 90% of the items it attempted."""
+    return " ⚠" if isinstance(cov, float) and not math.isnan(cov) and cov < COVERAGE_FLAG else ""
 
 
-def _val(r: dict[str, Any], prefix: str) -> str:
+def _side(r: dict[str, Any], prefix: str) -> tuple[str, str]:
     if not r[f"{prefix}_model"]:
-        return "–"
-    low, high = _f(r[f"{prefix}_ci_low"], 2), _f(r[f"{prefix}_ci_high"], 2)
-    return f"{_f(r[f'{prefix}_value'])} [{low}, {high}]"
+        return "–", "–"
+    who = f"{r[f'{prefix}_model']} ({r[f'{prefix}_layer']})"
+    val = (f"{_f(r[f'{prefix}_value'])} [{_f(r[f'{prefix}_ci_low'], 2)}, {_f(r[f'{prefix}_ci_high'], 2)}]"
+           f"{flag(r[f'{prefix}_coverage'])}")
+    return who, val
 
 
 def render_headline(cells: list[Cell], *, n_boot: int = 1000, seed: int = 0) -> str:
-    """The headline table as Markdown (results/headline.md)."""
+    """results/headline.md: the comparison table, then every model's selected score per task."""
+    rows = headline_rows(cells, n_boot=n_boot, seed=seed)
     lines = [
-        "# Headline: best static vs best contextual model, per task\n",
-        "Each model is represented by the layer its task selected WITHOUT the test items (criterion "
-        "column; *oracle* marks a best-on-test choice). Values are on each model's held-out items; "
-        "the difference (contextual - static) is recomputed on the items BOTH scored, with a paired "
-        "bootstrap 95% CI and a two-sided bootstrap p-value. Geometry is descriptive and has no row "
-        "value.\n",
-        "| task | metric | best static (layer) | value [95% CI] | best contextual (layer) | value [95% CI] | "
-        "selected by | paired n | diff (ctx - static) [95% CI] | p |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "# Headline: static vs contextual, per task\n",
+        "Each side is represented by ONE model per task, chosen without test data: the best score of its "
+        "selected layer on the data that layer was chosen on (dev column). The static side counts static "
+        "models and bag-of-context (`bow:`) models built from static vectors; floors (random vectors) never "
+        "represent a side. Values are on each model's held-out items with 95% CIs; the difference "
+        "(contextual - static) is recomputed on the items BOTH scored (paired n), resampled by the task's "
+        f"unit. p-values are two-sided bootstrap p-values, adjusted across the table by {ADJUSTMENT}'s method; "
+        "a difference is claimed only when the adjusted p < 0.05 and its CI excludes 0. "
+        f"⚠ marks a score on under {COVERAGE_FLAG:.0%} of the items attempted. Similarities are raw cosines.\n",
+        "| task | metric | static (layer) | value [95% CI] | dev | contextual (layer) | value [95% CI] | dev | "
+        f"paired n | unit | diff (ctx - static) [95% CI] | p | p ({ADJUSTMENT}) | verdict |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in headline_rows(cells, n_boot=n_boot, seed=seed):
-        crit = (r["criterion"] or r["note"] or "").replace("|", "/")
-        if r.get("oracle"):
-            crit += " (oracle)"
-        diff = (
-            f"{_f(r['diff'])} [{_f(r['diff_ci_low'])}, {_f(r['diff_ci_high'])}]"
-            if r["diff"] is not None and not (isinstance(r["diff"], float) and math.isnan(r["diff"]))
-            else "–"
-        )
+    for r in rows:
+        s_who, s_val = _side(r, "static")
+        x_who, x_val = _side(r, "contextual")
+        diff = (f"{_f(r['diff'])} [{_f(r['diff_ci_low'])}, {_f(r['diff_ci_high'])}]"
+                if r["diff"] is not None and not math.isnan(_num(r["diff"])) else "–")
+        verdict = r["verdict"] or r["note"] or ""
         lines.append(
-            f"| {r['task']} | {r['metric']} | {_model(r, 'static')} | {_val(r, 'static')} | "
-            f"{_model(r, 'contextual')} | "
-            f"{_val(r, 'contextual')} | {crit} | {_n(r['n_paired'])} | "
-            f"{diff} | {_p(r['p'], n_boot)} |"
-        )
+            f"| {r['task']} | {r['metric']} | {s_who} | {s_val} | {_f(r['static_dev'])} | {x_who} | {x_val} | "
+            f"{_f(r['contextual_dev'])} | {r['n_paired'] if r['n_paired'] is not None else '–'} | "
+            f"{r['unit'] or '–'} | {diff} | {_p(r['p'], n_boot)} | {_p(r['p_adjusted'], n_boot)} | {verdict} |")
+    lines += ["", per_model_table(cells)]
     return "\n".join(lines) + "\n"
+
+
+def per_model_table(cells: list[Cell]) -> str:
+    """Every model's selected-layer score per task, with its CI, side and label (markdown)."""
+    ok = [c for c in cells if c.ok and c.selection is not None]
+    embs, tasks = canonical_order(ok)
+    by = {(c.embedder, c.task): c for c in ok}
+    out = ["## Every model, per task\n",
+           "The selected layer's score on held-out items, 95% CI; † a fallback protocol not comparable "
+           "with the rest of its column; ⚠ under 90% coverage.\n"]
+    for kind in ("similarity", "analogy", "context", "classification"):
+        ktasks = [t for t in tasks if any(c.task_meta.get("kind") == kind for c in ok if c.task == t)]
+        if not ktasks:
+            continue
+        out.append(f"\n### {kind}\n")
+        out.append("| model | side | what it is | " + " | ".join(ktasks) + " |")
+        out.append("|---|---|---|" + "---|" * len(ktasks))
+        for e in embs:
+            info = next((c.embedder_info for c in ok if c.embedder == e), {})
+            vals = []
+            for t in ktasks:
+                c = by.get((e, t))
+                if c is None or c.selection is None:
+                    vals.append("")
+                    continue
+                sel = c.selection
+                vals.append(f"{_f(sel.value)} [{_f(sel.ci_low, 2)}, {_f(sel.ci_high, 2)}]"
+                            f"{'' if comparable(c) else ' †'}{flag(coverage(c))}")
+            label = info.get("label") or model_label(e)
+            out.append(f"| {e} | {side(info)} | {label} | " + " | ".join(vals) + " |")
+    return "\n".join(out) + "\n"

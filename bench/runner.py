@@ -1,16 +1,21 @@
 """The runner: every (embedder, task) cell of a suite, resumable, failure-tolerant.
 
-For each embedder, the runner first names every cell WITHOUT loading anything: the
-embedder's identity (:func:`embeddings.identity`: a stand-in's recipe, a package's pinned
-checksums) plus each task's resolved settings, version and dataset checksums give the cell's
-key (:class:`~bench.cell.CellIdentity`). Cells whose key is finished in the store are
-skipped; only if some cell remains is the model loaded (and, when its identity could not be
-named beforehand, its fingerprint completes the keys). Each finished cell is appended to the
-store at once.
+A run has three steps, shared by every executor (:mod:`bench.executors`):
 
-Failures stay local: an exception while loading a model or running a task is recorded as a
-failed cell (with the error and traceback) and the run goes on; re-running the same command
-retries failed cells and skips finished ones. Errors ctxbench raises on purpose
+1. :func:`plan_run` names every cell WITHOUT loading anything: the embedder's identity
+   (:func:`embeddings.identity`: a stand-in's recipe, a package's pinned checksums) plus
+   each task's resolved settings, version and dataset checksums give the cell's key
+   (:class:`~bench.cell.CellIdentity`). Cells whose key is finished in the store are
+   skipped. What remains is one :class:`ModelWork` per embedder.
+2. For each model with work, the model is loaded once (only then; when its identity could
+   not be named beforehand its fingerprint completes the keys), and :func:`prepare_source`
+   embeds the union of its tasks' declared inputs once, in one canonical order.
+3. :func:`run_cell` scores one task on that source and returns its :class:`~bench.cell.Cell`;
+   the caller appends it to the store at once.
+
+Failures stay local: an exception while loading a model or running a task becomes a failed
+cell (with the error and traceback) and the run goes on; re-running the same command retries
+failed cells and skips finished ones. Errors ctxbench raises on purpose
 (:class:`~embeddings.support.errors.CtxbenchError`: a missing dataset, a bad file) are
 logged in one line; anything else is a bug, and its traceback is logged too.
 """
@@ -18,23 +23,23 @@ logged in one line; anything else is a bug, and its traceback is logged too.
 from __future__ import annotations
 
 import datetime as _dt
-import gc
 import logging
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import embeddings
-from bench.cell import Cell, CellIdentity
+from bench.cell import Cell, CellIdentity, slot_of
+from bench.machine import machine_info
+from bench.models import describe_for_results
 from bench.store import ResultStore
 from bench.suite import EmbedderSpec, Suite, TaskSpec
 from bench.tasks import Task, get_task
 from bench.vectors import DirectSource, EmbeddingCache, PlannedSource, Requests, VectorSource
 from bench.vectors.cache import default_max_bytes
 from embeddings.base import Embedder
-from embeddings.progress import progress_bar
 from embeddings.support.errors import CtxbenchError
 from embeddings.support.paths import cache_dir
 
@@ -51,11 +56,24 @@ class RunSummary:
     seconds: float = 0.0
 
 
+@dataclass
+class ModelWork:
+    """One embedder's part of a run: what to run on it, and what already failed."""
+
+    spec: EmbedderSpec
+    identity: str | None
+    #: (task spec, task, cell identity) of each cell to run; identities are None until the
+    #: model is loaded when its identity needs the loaded model's fingerprint
+    todo: list[tuple[TaskSpec, Task, CellIdentity | None]] = field(default_factory=list)
+    failed: list[Cell] = field(default_factory=list)
+    skipped: int = 0
+
+
 def _now() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
-def _log_failure(what: str, exc: BaseException) -> None:
+def log_failure(what: str, exc: BaseException) -> None:
     """An expected error (bad input, missing data) is one line, kept with its traceback in the
     failed cell's record; anything else is a bug and is logged with its traceback."""
     if isinstance(exc, CtxbenchError):
@@ -72,8 +90,9 @@ def cell_identity(emb: EmbedderSpec, embedder_identity: str, spec: TaskSpec, tas
         dataset_sha256=task.dataset_sha256(), given_settings=dict(spec.settings))
 
 
-def _failed(ident: CellIdentity | None, emb: EmbedderSpec, spec: TaskSpec, stage: str, exc: BaseException,
-            slot: str, info: dict[str, Any] | None = None) -> Cell:
+def failed_cell(ident: CellIdentity | None, emb: EmbedderSpec, spec: TaskSpec, stage: str, exc: BaseException,
+                info: dict[str, Any] | None = None) -> Cell:
+    slot = ident.slot if ident else slot_of(emb.name, emb.options, spec.name, spec.settings)
     key = ident.key if ident else f"{slot}#failed"
     return Cell(key=key, slot=slot, embedder=emb.name, task=spec.name, status="failed", identity=ident,
                 embedder_options=dict(emb.options), settings=dict(spec.settings), embedder_info=info or {},
@@ -81,7 +100,68 @@ def _failed(ident: CellIdentity | None, emb: EmbedderSpec, spec: TaskSpec, stage
                 traceback="".join(traceback.format_exception(exc, limit=12)), finished=_now())
 
 
-def _prepare(emb: Embedder, tasks: list[Task]) -> tuple[VectorSource, BaseException | None]:
+def plan_run(suite: Suite, store: ResultStore, *, rerun: bool = False) -> list[ModelWork]:
+    """Every embedder's unfinished cells, named without loading any model (when the registry can)."""
+    done = store.done_keys()
+    built: dict[str, Task | BaseException] = {}
+
+    def build(spec: TaskSpec) -> Task | BaseException:
+        if spec.key not in built:  # each distinct task spec is built once
+            try:
+                built[spec.key] = get_task(spec.name, **spec.settings)
+            except Exception as exc:
+                log_failure(f"building task {spec.name}", exc)
+                built[spec.key] = exc
+        return built[spec.key]
+
+    works = []
+    for emb_spec in suite.embedders:
+        specs = suite.tasks_for(emb_spec)
+        try:
+            ident = embeddings.identity(emb_spec.name, **emb_spec.options)
+        except Exception as exc:  # an unknown name, a bad option: every cell of this model fails
+            log_failure(f"naming {emb_spec.name}", exc)
+            works.append(ModelWork(emb_spec, None, failed=[failed_cell(None, emb_spec, s, "load", exc)
+                                                          for s in specs]))
+            continue
+        work = ModelWork(emb_spec, ident)
+        for spec in specs:
+            task = build(spec)
+            if isinstance(task, BaseException):
+                work.failed.append(failed_cell(None, emb_spec, spec, "task", task))
+                continue
+            cid = cell_identity(emb_spec, ident, spec, task) if ident is not None else None
+            if cid is not None and cid.key in done and not rerun:
+                work.skipped += 1
+                continue
+            work.todo.append((spec, task, cid))
+        works.append(work)
+    return works
+
+
+def complete_identities(work: ModelWork, emb: Embedder, done: set[str], rerun: bool) -> None:
+    """For a model named only once loaded: its fingerprint completes the cells' keys."""
+    if work.identity is not None:
+        return
+    work.identity = f"fingerprint:{emb.fingerprint()}"
+    todo = []
+    for spec, task, _ in work.todo:
+        cid = cell_identity(work.spec, work.identity, spec, task)
+        if cid.key in done and not rerun:
+            work.skipped += 1
+        else:
+            todo.append((spec, task, cid))
+    work.todo = todo
+
+
+def describe(work: ModelWork, emb: Embedder, load_seconds: float) -> dict[str, Any]:
+    """What every cell of this model records about it."""
+    return describe_for_results(work.spec.name, {**emb.describe(), "options": work.spec.options,
+                                                 "load_seconds": round(load_seconds, 3), "identity": work.identity,
+                                                 "machine": machine_info()})
+
+
+def prepare_source(emb: Embedder, tasks: list[Task]) -> tuple[VectorSource, BaseException | None]:
     """The source the tasks of one model read from, with their declared inputs embedded.
 
     A model that reads context (the expensive kind) gets a :class:`PlannedSource`: the union
@@ -109,13 +189,36 @@ def _prepare(emb: Embedder, tasks: list[Task]) -> tuple[VectorSource, BaseExcept
     try:
         source.prepare(requests)
     except Exception as exc:
-        _log_failure(f"embedding the inputs of {emb.name}", exc)
+        log_failure(f"embedding the inputs of {emb.name}", exc)
         return source, exc
     return source, None
 
 
+def run_cell(task: Task, source: VectorSource, spec: TaskSpec, cid: CellIdentity, emb_spec: EmbedderSpec,
+             info: dict[str, Any], suite_name: str, *, prepare_alone: bool = False) -> Cell:
+    """Score one task on a model's source; a failure becomes a failed cell."""
+    t1 = time.perf_counter()
+    try:
+        if prepare_alone and isinstance(source, PlannedSource):
+            # the shared embedding step failed: this task's own inputs, alone, decide its fate
+            req = task.inputs()
+            if req:
+                source.prepare(req)
+        out = task.run(source)
+        return Cell(
+            key=cid.key, slot=cid.slot, embedder=emb_spec.name, task=spec.name, status="ok", identity=cid,
+            embedder_options=dict(emb_spec.options), settings=dict(spec.settings),
+            results=tuple(out.results), selection=out.selection, embedder_info=info,
+            task_meta={k: (list(v) if isinstance(v, tuple) else v) for k, v in task.meta.__dict__.items()},
+            seconds=round(time.perf_counter() - t1, 3), finished=_now(), suite=suite_name)
+    except Exception as exc:
+        log_failure(f"{spec.name} on {emb_spec.name}", exc)
+        return failed_cell(cid, emb_spec, spec, "task", exc, info)
+
+
 def run_suite(suite: Suite, store: ResultStore, *, loader: Loader | None = None,
-              on_cell: Callable[[Cell], None] | None = None, rerun: bool = False) -> RunSummary:
+              on_cell: Callable[[Cell], None] | None = None, rerun: bool = False,
+              executor: str | None = None) -> RunSummary:
     """Run every unfinished cell of ``suite`` into ``store``.
 
     Parameters
@@ -127,107 +230,15 @@ def run_suite(suite: Suite, store: ResultStore, *, loader: Loader | None = None,
     rerun : bool
         Run every cell of the suite again even when a finished record with the same
         identity exists (the new record supersedes it).
+    executor : {"local", "ray"}, optional
+        Where cells run; default: the suite's ``executor`` (``local`` unless it says otherwise).
     """
-    from bench.cell import slot_of
+    from bench.executors import get_executor
 
-    load = loader or embeddings.load
-    summary = RunSummary()
     start = time.perf_counter()
     store.repair()
-    done = store.done_keys()
-    bar = progress_bar(total=len(suite.embedders) * len(suite.tasks), desc=f"suite {suite.name}", unit="cell")
-
-    def record(cell: Cell) -> None:
-        if cell.ok:
-            summary.ran += 1
-        else:
-            summary.failed += 1
-        store.add(cell)
-        bar.update(1)
-        if on_cell:
-            on_cell(cell)
-
-    # tasks are built once; a task that cannot even be built fails its cells for every model
-    tasks: dict[int, Task | BaseException] = {}
-    for i, spec in enumerate(suite.tasks):
-        try:
-            tasks[i] = get_task(spec.name, **spec.settings)
-        except Exception as exc:
-            _log_failure(f"building task {spec.name}", exc)
-            tasks[i] = exc
-
-    for emb_spec in suite.embedders:
-        slots = [slot_of(emb_spec.name, emb_spec.options, t.name, t.settings) for t in suite.tasks]
-        try:
-            ident = embeddings.identity(emb_spec.name, **emb_spec.options)
-        except Exception as exc:  # an unknown name, a bad option: every cell of this model fails
-            _log_failure(f"naming {emb_spec.name}", exc)
-            for spec, slot in zip(suite.tasks, slots, strict=True):
-                record(_failed(None, emb_spec, spec, "load", exc, slot))
-            continue
-        emb: Embedder | None = None
-        if ident is None:  # only the loaded model can name itself
-            try:
-                emb = load(emb_spec.name, **emb_spec.options)
-                ident = f"fingerprint:{emb.fingerprint()}"
-            except Exception as exc:
-                _log_failure(f"loading {emb_spec.name}", exc)
-                for spec, slot in zip(suite.tasks, slots, strict=True):
-                    record(_failed(None, emb_spec, spec, "load", exc, slot))
-                continue
-        todo: list[tuple[TaskSpec, Task, CellIdentity]] = []
-        for i, spec in enumerate(suite.tasks):
-            task = tasks[i]
-            if isinstance(task, BaseException):
-                record(_failed(None, emb_spec, spec, "task", task, slots[i]))
-                continue
-            cid = cell_identity(emb_spec, ident, spec, task)
-            if cid.key in done and not rerun:
-                summary.skipped += 1
-                bar.update(1)
-                continue
-            todo.append((spec, task, cid))
-        if not todo:
-            continue
-        t0 = time.perf_counter()
-        if emb is None:
-            try:
-                emb = load(emb_spec.name, **emb_spec.options)
-            except Exception as exc:  # record and go on with the next model
-                _log_failure(f"loading {emb_spec.name}", exc)
-                for spec, _, cid in todo:
-                    record(_failed(cid, emb_spec, spec, "load", exc, cid.slot))
-                continue
-        load_seconds = round(time.perf_counter() - t0, 3)
-        info = {**emb.describe(), "options": emb_spec.options, "load_seconds": load_seconds, "identity": ident}
-        source, prepare_error = _prepare(emb, [task for _, task, _ in todo])
-        for spec, task, cid in todo:
-            bar.set_postfix_str(f"{emb_spec.name} / {spec.name}")
-            t1 = time.perf_counter()
-            try:
-                if prepare_error is not None and isinstance(source, PlannedSource):
-                    # the shared embedding step failed: this task's own inputs, alone, decide its fate
-                    req = task.inputs()
-                    if req:
-                        source.prepare(req)
-                out = task.run(source)
-                cell = Cell(
-                    key=cid.key, slot=cid.slot, embedder=emb_spec.name, task=spec.name, status="ok", identity=cid,
-                    embedder_options=dict(emb_spec.options), settings=dict(spec.settings),
-                    results=tuple(out.results), selection=out.selection, embedder_info=info,
-                    task_meta={k: (list(v) if isinstance(v, tuple) else v) for k, v in task.meta.__dict__.items()},
-                    seconds=round(time.perf_counter() - t1, 3), finished=_now(), suite=suite.name)
-            except Exception as exc:
-                _log_failure(f"{spec.name} on {emb_spec.name}", exc)
-                cell = _failed(cid, emb_spec, spec, "task", exc, cid.slot, info)
-            record(cell)
-        if isinstance(source, PlannedSource) and source.cache is not None:
-            logger.info("%s: %d vectors embedded, %d reused from the cache, %d unplanned", emb_spec.name,
-                        source.computed, source.reused, source.unplanned)
-            source.cache.close()
-        del emb, source
-        gc.collect()
-    bar.close()
+    summary = get_executor(executor or suite.executor).run(
+        suite, store, loader=loader or embeddings.load, on_cell=on_cell, rerun=rerun)
     store.compact()
     summary.seconds = round(time.perf_counter() - start, 1)
     return summary

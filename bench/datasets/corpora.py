@@ -7,11 +7,15 @@ words with tags stripped, in file order (deterministic).
 
 from __future__ import annotations
 
+import struct
 import zipfile
+import zlib
 from functools import lru_cache
+from pathlib import Path
 
 from bench.datasets.base import DataFile, Dataset, DatasetCollection
 from bench.datasets.fetching import fetch
+from bench.validation import DatasetFormatError
 
 #: the datasets this module defines (listed in bench.datasets.registry.INDEX)
 DATASETS = DatasetCollection()
@@ -40,20 +44,40 @@ def brown_sentences(lowercase: bool = False) -> tuple[tuple[str, ...], ...]:
 
     Returns a tuple (immutable, cached): copy before changing.
     """
-    path = fetch("brown", "zip")
+    return tuple(read_brown_zip(fetch("brown", "zip"), lowercase))
+
+
+def read_brown_zip(path: str | Path, lowercase: bool = False) -> list[tuple[str, ...]]:
+    """The sentences of NLTK's ``brown.zip`` (members ``brown/c*``, Latin-1 ``word/tag`` lines).
+
+    A damaged archive (truncated, not a zip, a member failing its CRC) raises
+    :class:`~bench.validation.DatasetFormatError` naming the file and the member.
+    """
     out: list[tuple[str, ...]] = []
-    with zipfile.ZipFile(path) as zf:
-        names = sorted(n for n in zf.namelist() if n.startswith("brown/c") and not n.endswith("/"))
-        for name in names:
-            for line in zf.read(name).decode("latin-1").splitlines():
-                line = line.strip()
-                if not line:
-                    continue
-                words = tuple(tok.rsplit("/", 1)[0] for tok in line.split())
-                if lowercase:
-                    words = tuple(w.lower() for w in words)
-                out.append(words)
-    return tuple(out)
+    name = ""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = sorted(n for n in zf.namelist() if n.startswith("brown/c") and not n.endswith("/"))
+            if not names:
+                raise DatasetFormatError(path, 0, "no brown/c* text files in the archive; is this NLTK's brown.zip?")
+            for name in names:
+                for line in zf.read(name).decode("latin-1").splitlines():
+                    line = line.strip()
+                    if not line:
+                        continue
+                    words = tuple(tok.rsplit("/", 1)[0] for tok in line.split())
+                    if lowercase:
+                        words = tuple(w.lower() for w in words)
+                    out.append(words)
+    except (DatasetFormatError, FileNotFoundError):
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, struct.error, EOFError, NotImplementedError,
+            OSError, ValueError) as e:
+        where = f"member {name}: " if name else ""
+        raise DatasetFormatError(
+            path, 0, f"{where}not a readable zip archive ({type(e).__name__}: {e}); fetch the file again"
+        ) from None
+    return out
 
 
 def brown_split(

@@ -18,17 +18,21 @@ Examples
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench.datasets.base import DataFile, Dataset, DatasetCollection
 from bench.datasets.fetching import fetch
-from bench.validation import DatasetFormatError, parse_float
+from bench.validation import DatasetFormatError, parse_float, read_text
 
 #: the datasets this module defines (listed in bench.datasets.registry.INDEX)
 DATASETS = DatasetCollection()
 
 __all__ = ["SCWSItem", "read_scws", "load_scws"]
+
+#: the scale of the human ratings (Huang et al. 2012: 0 to 10)
+RATING_RANGE = (0.0, 10.0)
 
 SCWS = DATASETS.add(
     Dataset(
@@ -86,35 +90,32 @@ def _locate(context: str, path: str | Path, lineno: int, which: str) -> tuple[tu
 def read_scws(path: str | Path) -> list[SCWSItem]:
     """Read ``ratings.txt``; a malformed line raises :class:`DatasetFormatError` with file:line."""
     items = []
-    with open(path, encoding="utf-8") as f:
-        for lineno, raw in enumerate(f, start=1):
-            line = raw.rstrip("\r\n")
-            if not line.strip():
-                continue
-            cols = line.split("\t")
-            if len(cols) < 8:
-                raise DatasetFormatError(
-                    path, lineno, f"expected at least 8 tab-separated columns, got {len(cols)}"
-                )
-            t1, i1 = _locate(cols[5], path, lineno, "context1")
-            t2, i2 = _locate(cols[6], path, lineno, "context2")
-            for tokens, i, word in ((t1, i1, cols[1]), (t2, i2, cols[3])):
-                if tokens[i].lower() != word.lower():
-                    raise DatasetFormatError(
-                        path, lineno, f"marked token {tokens[i]!r} is not the word {word!r}"
-                    )
-            items.append(
-                SCWSItem(
-                    cols[0],
-                    cols[1],
-                    cols[3],
-                    t1,
-                    i1,
-                    t2,
-                    i2,
-                    parse_float(cols[7], path, lineno, "average rating"),
-                )
+    seen: dict[str, int] = {}  # id -> line: the ids key the items downstream
+    for lineno, raw in enumerate(io.StringIO(read_text(path), newline=None), start=1):
+        line = raw.rstrip("\r\n")
+        if not line.strip():
+            continue
+        cols = line.split("\t")
+        if len(cols) < 8:
+            raise DatasetFormatError(
+                path, lineno, f"expected at least 8 tab-separated columns, got {len(cols)}"
             )
+        if not cols[0].strip():
+            raise DatasetFormatError(path, lineno, "empty id")
+        t1, i1 = _locate(cols[5], path, lineno, "context1")
+        t2, i2 = _locate(cols[6], path, lineno, "context2")
+        for tokens, i, word in ((t1, i1, cols[1]), (t2, i2, cols[3])):
+            if tokens[i].lower() != word.lower():
+                raise DatasetFormatError(
+                    path, lineno, f"marked token {tokens[i][:40]!r} is not the word {word[:40]!r}"
+                )
+        rating = parse_float(cols[7], path, lineno, "average rating")
+        if not RATING_RANGE[0] <= rating <= RATING_RANGE[1]:
+            raise DatasetFormatError(path, lineno, f"average rating {rating} is outside {RATING_RANGE}")
+        if cols[0] in seen:
+            raise DatasetFormatError(path, lineno, f"id {cols[0][:20]!r} already used on line {seen[cols[0]]}")
+        seen[cols[0]] = lineno
+        items.append(SCWSItem(cols[0], cols[1], cols[3], t1, i1, t2, i2, rating))
     if not items:
         raise DatasetFormatError(path, 0, "no pairs (empty file?)")
     return items

@@ -15,13 +15,14 @@ Examples
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench.datasets.base import DataFile, Dataset, DatasetCollection
 from bench.datasets.fetching import fetch
 from bench.datasets.registry import get_dataset
-from bench.validation import DatasetFormatError, parse_float
+from bench.validation import DatasetFormatError, parse_float, read_text
 
 #: the datasets this module defines (listed in bench.datasets.registry.INDEX)
 DATASETS = DatasetCollection()
@@ -42,27 +43,39 @@ class PairFormat:
 
 
 def read_pairs(path: str | Path, fmt: PairFormat) -> list[Pair]:
-    """Read (word1, word2, score) triples; blank lines are skipped."""
+    """Read (word1, word2, score) triples; blank lines are skipped.
+
+    Every data line must have as many columns as the first one (a line with a column more or
+    less is damaged), and every score must be a finite number.
+    """
     path = Path(path)
     pairs: list[Pair] = []
     need = max(fmt.w1, fmt.w2, fmt.score) + 1
-    with open(path, encoding=fmt.encoding, newline="") as f:
-        for lineno, raw in enumerate(f, start=1):
-            if lineno <= fmt.header:
-                continue
-            line = raw.rstrip("\r\n")
-            if not line.strip():
-                continue
-            cols = line.split(fmt.sep) if fmt.sep else line.split()
-            if len(cols) < need:
-                raise DatasetFormatError(
-                    path, lineno, f"expected at least {need} columns separated by {fmt.sep or 'whitespace'!r}, "
-                    f"got {len(cols)}: {line[:60]!r}"
-                )
-            w1, w2 = cols[fmt.w1].strip(), cols[fmt.w2].strip()
-            if not w1 or not w2:
-                raise DatasetFormatError(path, lineno, "empty word")
-            pairs.append((w1, w2, parse_float(cols[fmt.score].strip(), path, lineno)))
+    columns: tuple[int, int] | None = None  # (count, line) of the first data line
+    text = read_text(path, fmt.encoding)
+    for lineno, raw in enumerate(io.StringIO(text, newline=""), start=1):
+        if lineno <= fmt.header:
+            continue
+        line = raw.rstrip("\r\n")
+        if not line.strip():
+            continue
+        cols = line.split(fmt.sep) if fmt.sep else line.split()
+        if len(cols) < need:
+            raise DatasetFormatError(
+                path, lineno, f"expected at least {need} columns separated by {fmt.sep or 'whitespace'!r}, "
+                f"got {len(cols)}: {line[:60]!r}"
+            )
+        if columns is None:
+            columns = (len(cols), lineno)
+        elif len(cols) != columns[0]:
+            raise DatasetFormatError(
+                path, lineno, f"{len(cols)} columns separated by {fmt.sep or 'whitespace'!r}, but line "
+                f"{columns[1]} has {columns[0]}: {line[:60]!r}"
+            )
+        w1, w2 = cols[fmt.w1].strip(), cols[fmt.w2].strip()
+        if not w1 or not w2:
+            raise DatasetFormatError(path, lineno, "empty word")
+        pairs.append((w1, w2, parse_float(cols[fmt.score].strip(), path, lineno)))
     if not pairs:
         raise DatasetFormatError(path, 0, "no pairs found (empty file?)")
     return pairs

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bench.datasets.base import DataFile, Dataset, DatasetCollection
 from bench.datasets.fetching import fetch
-from bench.validation import DatasetFormatError
+from bench.validation import DatasetFormatError, read_text
 
 #: the datasets this module defines (listed in bench.datasets.registry.INDEX)
 DATASETS = DatasetCollection()
@@ -31,6 +31,8 @@ DATASETS = DatasetCollection()
 __all__ = ["WiCItem", "read_wic", "load_wic", "SPLITS"]
 
 SPLITS = ("train", "dev", "test")
+#: the part-of-speech tags WiC uses (nouns and verbs only)
+POS_TAGS = ("N", "V")
 _URL = "https://pilehvar.github.io/wic/package/WiC_dataset.zip"
 _SHA = {
     "train.data": "3a56ff8285ca9703d6c91dfb7cc79760171899c560bb6a8698fa4559a71b160d",
@@ -77,10 +79,8 @@ class WiCItem:
 
 def read_wic(data_path: str | Path, gold_path: str | Path, split: str = "x") -> list[WiCItem]:
     """Read one split; a malformed line raises :class:`DatasetFormatError` with file:line."""
-    with open(data_path, encoding="utf-8") as f:
-        data = f.read().splitlines()
-    with open(gold_path, encoding="utf-8") as f:
-        gold = f.read().splitlines()
+    data = read_text(data_path).splitlines()
+    gold = read_text(gold_path).splitlines()
     if len(data) != len(gold):
         raise DatasetFormatError(
             gold_path,
@@ -93,6 +93,10 @@ def read_wic(data_path: str | Path, gold_path: str | Path, split: str = "x") -> 
         if len(cols) != 5:
             raise DatasetFormatError(data_path, lineno, f"expected 5 tab-separated columns, got {len(cols)}")
         target, pos, idx, s1, s2 = cols
+        if not target.strip():
+            raise DatasetFormatError(data_path, lineno, "empty target word")
+        if pos not in POS_TAGS:
+            raise DatasetFormatError(data_path, lineno, f"part of speech {pos[:20]!r} is not one of {POS_TAGS}")
         try:
             i, j = (int(x) for x in idx.split("-"))
         except ValueError:

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from bench.validation import DatasetFormatError
+from bench.validation import DatasetFormatError, read_text
 
 __all__ = ["ProbeItem", "load_polysemy_probe", "load_direction_probe", "read_probe", "neutral_side",
            "CUES", "MIXED_POS_WORDS"]
@@ -120,8 +120,7 @@ def read_probe(path: str | Path, *, with_cue: bool, text: str | None = None) -> 
     bench.validation.DatasetFormatError: ...p.tsv:2: token 3 is 'the', expected the target word 'bank'...
     """
     if text is None:
-        with open(path, encoding="utf-8", newline="") as f:
-            text = f.read()
+        text = read_text(path)
     header = _DIRECTION_HEADER if with_cue else _POLYSEMY_HEADER
     items: list[ProbeItem] = []
     lines = text.split("\n")
@@ -131,12 +130,17 @@ def read_probe(path: str | Path, *, with_cue: bool, text: str | None = None) -> 
         raise DatasetFormatError(path, 0, "empty file: expected a header line " + "\\t".join(header))
     got_header = tuple(lines[0].rstrip("\r").split("\t"))
     if got_header != header:
-        raise DatasetFormatError(path, 1, f"header is {got_header}, expected {header} (tab-separated)")
+        raise DatasetFormatError(path, 1, f"header is {str(got_header)[:120]}, expected {header} (tab-separated)")
+    seen: dict[ProbeItem, int] = {}  # a repeated row would count twice in every score
     for lineno, raw in enumerate(lines[1:], start=2):
         line = raw.rstrip("\r")
         if not line.strip():
             continue
-        items.append(_parse_row(line, path, lineno, with_cue, len(header)))
+        item = _parse_row(line, path, lineno, with_cue, len(header))
+        if item in seen:
+            raise DatasetFormatError(path, lineno, f"the same row as line {seen[item]}")
+        seen[item] = lineno
+        items.append(item)
     if not items:
         raise DatasetFormatError(path, 1, "header only, no probe rows")
     return items
@@ -152,27 +156,27 @@ def _parse_row(line: str, path: str | Path, lineno: int, with_cue: bool, ncols: 
     if with_cue:
         word, sense, cue, sentence_text, index_text = cols
         if cue not in CUES:
-            raise DatasetFormatError(path, lineno, f"cue {cue!r} is not one of {CUES}")
+            raise DatasetFormatError(path, lineno, f"cue {cue[:20]!r} is not one of {CUES}")
     else:
         word, sense, sentence_text, index_text = cols
         cue = None
     if word != word.lower() or " " in word:
-        raise DatasetFormatError(path, lineno, f"word {word!r} must be one lower-case token")
+        raise DatasetFormatError(path, lineno, f"word {word[:40]!r} must be one lower-case token")
     if not sense.startswith(word + ".") or len(sense) == len(word) + 1:
-        raise DatasetFormatError(path, lineno, f"sense {sense!r} must look like '{word}.<label>'")
+        raise DatasetFormatError(path, lineno, f"sense {sense[:60]!r} must look like '{word[:40]}.<label>'")
     tokens = tuple(sentence_text.split(" "))
     if any(not t for t in tokens):
         raise DatasetFormatError(path, lineno, "sentence has an empty token (double or edge space)")
     try:
         index = int(index_text)
     except ValueError:
-        raise DatasetFormatError(path, lineno, f"target_index {index_text!r} is not an integer") from None
+        raise DatasetFormatError(path, lineno, f"target_index {index_text[:20]!r} is not an integer") from None
     if not 0 <= index < len(tokens):
         raise DatasetFormatError(path, lineno, f"target_index {index} is outside the sentence "
                                                f"(0..{len(tokens) - 1})")
     if tokens[index].lower() != word:
-        raise DatasetFormatError(path, lineno, f"token {index} is {tokens[index]!r}, expected the target "
-                                               f"word {word!r}; fix target_index")
+        raise DatasetFormatError(path, lineno, f"token {index} is {tokens[index][:40]!r}, expected the target "
+                                               f"word {word[:40]!r}; fix target_index")
     return ProbeItem(word, sense, tokens, index, cue)
 
 

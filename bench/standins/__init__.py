@@ -37,11 +37,13 @@ class StandIn:
 
     offline = True
 
-    def __init__(self, name: str, family: str, module: str, description: str) -> None:
+    def __init__(self, name: str, family: str, module: str, description: str, label: str) -> None:
         self.name = name
         self.family = family
         self.module = module
         self.description = description
+        #: what result tables show beside the name
+        self.label = label
 
     def _recipe(self) -> Any:
         return importlib.import_module(self.module)
@@ -59,10 +61,13 @@ class StandIn:
 
 word2vec_brown = StandIn(
     "word2vec-brown", "word2vec", "bench.standins.word2vec",
-    "stand-in: skip-gram trained by ctxbench on the Brown corpus")
+    "stand-in: skip-gram trained by ctxbench on the Brown corpus",
+    "stand-in: word2vec skip-gram trained by ctxbench on Brown (1.1M words)")
 elmo_brown = StandIn(
     "elmo-brown", "elmo", "bench.standins.elmo",
-    "stand-in: small ELMo biLM trained by ctxbench on the Brown corpus")
+    "stand-in: small ELMo biLM trained by ctxbench on the Brown corpus",
+    "stand-in: small ELMo biLM trained by ctxbench on Brown (1.1M words)")
 ulmfit_brown = StandIn(
     "ulmfit-brown", "ulmfit", "bench.standins.ulmfit",
-    "stand-in: small AWD-LSTM LM trained by ctxbench on the Brown corpus")
+    "stand-in: small AWD-LSTM LM trained by ctxbench on the Brown corpus",
+    "stand-in: small ULMFiT AWD-LSTM LM trained by ctxbench on Brown (1.1M words)")

@@ -11,8 +11,10 @@ Options: any :class:`~embeddings.ulmfit.training.LMSettings` field (but ``backwa
 ``max_sentences`` / ``max_held_out`` (the first N sentences of each split) override the
 defaults; ``tiny=True`` starts from :data:`TINY` (16/32 model on 1,500 sentences: seconds);
 ``backward=True`` adds a backward model (direction "bi"); adapter options ``markers``,
-``device``, ``batch_size``; ``threads`` (torch threads while training: default torch's own
-setting, 1 for ``tiny``), ``retrain``, ``progress``.
+``device``, ``batch_size``; ``threads`` (torch threads while training, default 1: on a
+shared 2-core machine two threads spin against other processes and training ran more than
+10x slower; one thread is also the reduction order every machine can repeat; part of the
+recipe's identity), ``retrain``, ``progress``.
 """
 
 from __future__ import annotations
@@ -47,15 +49,18 @@ def _settings(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     return full, other
 
 
-def _recipe_id(full: dict[str, Any], backward: bool) -> str:
-    return recipe_identity(NAME, {**full, "backward": backward}, lowercase=False,
-                           training_version=TRAINING_VERSION, library=f"torch {torch.__version__}")
+def _recipe_id(full: dict[str, Any], backward: bool, threads: int = 1) -> str:
+    settings = {**full, "backward": backward, **({"threads": threads} if threads != 1 else {})}
+    return recipe_identity(NAME, settings, lowercase=False, training_version=TRAINING_VERSION,
+                           library=f"torch {torch.__version__} (one thread)" if threads == 1 else
+                           f"torch {torch.__version__}")
 
 
 def identity(**options: Any) -> str:
     """Recipe identity of the forward (and backward) model plus the adapter's ``markers``."""
     full, other = _settings(options)
-    ids = [_recipe_id(full, False)] + ([_recipe_id(full, True)] if other.get("backward") else [])
+    threads = int(other.get("threads", 1))
+    ids = [_recipe_id(full, False, threads)] + ([_recipe_id(full, True, threads)] if other.get("backward") else [])
     return "recipe:" + "+".join(ids) + ("" if other.get("markers", True) else ";no-markers")
 
 
@@ -63,8 +68,8 @@ def checkpoint_dir(*, reverse: bool = False, **options: Any) -> Path:
     """The cached checkpoint directory of the forward (or, ``reverse=True``, backward) LM, trained on first use."""
     full, other = _settings(options)
     backward = reverse
-    folder = model_dir(NAME, _recipe_id(full, backward))
-    threads = other.get("threads", 1 if other.get("tiny") else None)
+    folder = model_dir(NAME, _recipe_id(full, backward, int(other.get("threads", 1))))
+    threads = int(other.get("threads", 1))
 
     def build(tmp: Path) -> None:
         train, held = brown_corpus()

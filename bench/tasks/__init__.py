@@ -39,6 +39,10 @@ _LAZY = {
     "geometry": ("bench.tasks.geometry:GeometryTask", {}),
     "static-from-contextual": ("bench.tasks.static_from_contextual:StaticFromContextualTask", {}),
 }
+#: downstream classification (SentEval protocol), names from DESIGN.md
+CLASSIFICATION_SETS = ("sst2", "mr", "cr", "subj", "mpqa", "trec")
+for _name in CLASSIFICATION_SETS:
+    _LAZY[_name] = ("bench.tasks.classification:ClassificationTask", {"dataset": _name})
 for _name, (_target, _bound) in _LAZY.items():
     registry.register(_name, LazyFactory(_target, **_bound), description=_name)
 

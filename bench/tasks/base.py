@@ -207,10 +207,10 @@ class Task(ABC):
 
     def result(self, embedder: Embedder | VectorSource, layer: str, value: float, ci: tuple[float, float], n: int,
                total: int, *, protocol: dict[str, Any] | None = None,
-               extra: dict[str, Any] | None = None, metric: str | None = None) -> TaskResult:
+               extra: dict[str, Any] | None = None, metric: str | None = None, sampled: int = 0) -> TaskResult:
         return TaskResult(
             task=self.meta.name, embedder=embedder.name, layer=layer, metric=metric or self.meta.metric,
             value=float(value), ci_low=float(ci[0]), ci_high=float(ci[1]), n=int(n), total=int(total),
             protocol={**self.settings, **(protocol or {}), "task_version": self.meta.version},
-            dataset_sha256=self.dataset_sha256(), extra=dict(extra or {}),
+            dataset_sha256=self.dataset_sha256(), extra=dict(extra or {}), sampled=int(sampled),
         )

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.vectors.pooling import pool_words
 from bench.vectors.requests import Requests, Sentence
 from embeddings.base import Embedder
 from embeddings.progress import progress_bar
@@ -41,21 +42,16 @@ Row = tuple[np.ndarray, bool]
 Table = dict[tuple[Sentence, int | str], Row]
 
 
-def pool_words(vectors: np.ndarray, how: str = "mean") -> tuple[np.ndarray, bool]:
-    """(n_layers, dim) pooling of a sentence's (n_words, n_layers, dim) vectors, skipping all-zero rows.
-
-    Returns the pooled vector and whether it is empty (no word had a vector: zeros).
+def pool_row(vectors: np.ndarray, how: str = "mean") -> tuple[np.ndarray, bool]:
+    """(n_layers, dim) pooling of a sentence's (n_words, n_layers, dim) vectors, skipping all-zero rows
+    (:func:`bench.vectors.pooling.pool_words`), and whether no word had a vector (the result is zeros).
 
     >>> v = np.array([[[1.0, 2.0]], [[0.0, 0.0]], [[3.0, 0.0]]], np.float32)
-    >>> pool_words(v, "mean")[0].tolist(), pool_words(v, "max")[0].tolist()
+    >>> pool_row(v, "mean")[0].tolist(), pool_row(v, "max")[0].tolist()
     ([[2.0, 1.0]], [[3.0, 2.0]])
     """
-    alive = vectors.reshape(len(vectors), -1).any(axis=1) if len(vectors) else np.zeros(0, bool)
-    if not alive.any():
-        return np.zeros(vectors.shape[1:], np.float32), True
-    kept = vectors[alive]
-    out = kept.mean(axis=0, dtype=np.float64) if how == "mean" else kept.max(axis=0)
-    return np.asarray(out, np.float32), False
+    empty = not vectors.reshape(len(vectors), -1).any() if len(vectors) else True
+    return pool_words(vectors, how), bool(empty)
 
 
 def compute(embedder: Embedder, requests: Requests, *, chunk: int = 256, progress: bool | None = None
@@ -84,7 +80,7 @@ def compute(embedder: Embedder, requests: Requests, *, chunk: int = 256, progres
             for i in sorted(requests.targets.get(sent, ())):
                 rows.append((sent, i, np.array(wv.vectors[i]), bool(wv.oov[i])))
             for how in sorted(requests.pooled.get(sent, ())):
-                rows.append((sent, how, *pool_words(wv.vectors, how)))
+                rows.append((sent, how, *pool_row(wv.vectors, how)))
         yield rows
 
 

@@ -30,7 +30,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple, cast
@@ -39,6 +38,8 @@ import torch
 from torch import nn
 
 from embeddings.elmo.chars import N_CHAR_IDS
+from embeddings.support.errors import FileFormatError
+from embeddings.support.jsonfile import read_json
 
 #: Added to the forget gate's pre-activation at run time (TensorFlow's LSTMCell default).
 FORGET_BIAS = 1.0
@@ -69,38 +70,55 @@ class ElmoOptions:
     raw: dict[str, Any]
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ElmoOptions:
-        try:
-            cnn, lstm = d["char_cnn"], d["lstm"]
-            opts = cls(
-                char_dim=int(cnn["embedding"]["dim"]),
-                filters=tuple((int(w), int(n)) for w, n in cnn["filters"]),
-                n_highway=int(cnn.get("n_highway", 0)),
-                n_characters=int(cnn.get("n_characters", 262)),
-                max_chars=int(cnn.get("max_characters_per_token", 50)),
-                activation=str(cnn.get("activation", "relu")),
-                lstm_dim=int(lstm["dim"]),
-                projection_dim=int(lstm.get("projection_dim", lstm["dim"])),
-                n_layers=int(lstm["n_layers"]),
-                cell_clip=None if lstm.get("cell_clip") is None else float(lstm["cell_clip"]),
-                proj_clip=None if lstm.get("proj_clip") is None else float(lstm["proj_clip"]),
-                skip_connections=bool(lstm.get("use_skip_connections", False)),
-                raw=d,
-            )
-        except (KeyError, TypeError, ValueError) as e:
-            raise ValueError(
-                f"not an ELMo options.json (bilm-tf layout): missing or bad field {e}; "
-                "expected 'char_cnn' {embedding.dim, filters, n_highway, ...} and "
-                "'lstm' {dim, projection_dim, n_layers, cell_clip, proj_clip, ...}"
-            ) from e
-        if opts.activation not in _ACTIVATIONS:
-            raise ValueError(f"char_cnn.activation {opts.activation!r} not in {sorted(_ACTIVATIONS)}")
+    def from_dict(cls, d: dict[str, Any], source: str | Path = "<options>") -> ElmoOptions:
+        """The options from a parsed ``options.json``; every field is checked.
+
+        Raises :class:`~embeddings.support.errors.FileFormatError` naming ``source`` and the
+        key (``lstm.dim``) for a missing field, a wrong type (a string for a number, a float
+        for a count, ``"false"`` for a boolean), a size below 1 or absurdly large, a NaN clip.
+        """
+        if not isinstance(d, dict):
+            raise FileFormatError(source, 1, f"not an ELMo options.json (bilm-tf layout): expected a JSON object "
+                                                f"with 'char_cnn' and 'lstm', got {type(d).__name__}")
+        cnn, lstm = (_section(d, key, source) for key in ("char_cnn", "lstm"))
+        emb = _section(cnn, "embedding", source, "char_cnn.")
+        filters = cnn.get("filters")
+        if not isinstance(filters, list) or not filters or not all(
+                isinstance(f, list) and len(f) == 2 for f in filters):
+            raise FileFormatError(source, "char_cnn.filters", f"expected a non-empty list of [width, count] "
+                                                              f"pairs, got {filters!r:.60}")
+        widths = tuple((_count(w, source, f"char_cnn.filters[{i}][0]"), _count(n, source, f"char_cnn.filters[{i}][1]"))
+                       for i, (w, n) in enumerate(filters))
+        activation = cnn.get("activation", "relu")
+        if not isinstance(activation, str) or activation not in _ACTIVATIONS:
+            raise FileFormatError(source, "char_cnn.activation",
+                                  f"{activation!r:.40} is not one of {sorted(_ACTIVATIONS)}")
+        dim = _count(lstm.get("dim"), source, "lstm.dim")
+        opts = cls(
+            char_dim=_count(emb.get("dim"), source, "char_cnn.embedding.dim"),
+            filters=widths,
+            n_highway=_count(cnn.get("n_highway", 0), source, "char_cnn.n_highway", minimum=0),
+            n_characters=_count(cnn.get("n_characters", 262), source, "char_cnn.n_characters"),
+            max_chars=_count(cnn.get("max_characters_per_token", 50), source, "char_cnn.max_characters_per_token"),
+            activation=activation,
+            lstm_dim=dim,
+            projection_dim=_count(lstm.get("projection_dim", dim), source, "lstm.projection_dim"),
+            n_layers=_count(lstm.get("n_layers"), source, "lstm.n_layers"),
+            cell_clip=_clip(lstm.get("cell_clip"), source, "lstm.cell_clip"),
+            proj_clip=_clip(lstm.get("proj_clip"), source, "lstm.proj_clip"),
+            skip_connections=_flag(lstm.get("use_skip_connections", False), source, "lstm.use_skip_connections"),
+            raw=d,
+        )
+        widest = max(w for w, _ in opts.filters)
+        if widest > opts.max_chars:
+            raise FileFormatError(source, "char_cnn.max_characters_per_token",
+                                  f"{opts.max_chars} characters, narrower than the widest filter ({widest})")
         return opts
 
     @classmethod
     def from_file(cls, path: str | Path) -> ElmoOptions:
-        with open(path, encoding="utf-8") as f:
-            return cls.from_dict(json.load(f))
+        """Read an ``options.json``; errors name the file and the line or key."""
+        return cls.from_dict(read_json(path), source=path)
 
     @property
     def n_filters(self) -> int:
@@ -115,6 +133,44 @@ class ElmoOptions:
     def lstm_projects(self) -> bool:
         """The LSTM cells have a projection (W_P_0) when projection_dim < dim."""
         return self.projection_dim < self.lstm_dim
+
+
+#: the largest size any options field may ask for (a damaged file must not allocate terabytes)
+MAX_SIZE = 1 << 20
+_MISSING = object()
+
+
+def _section(d: dict[str, Any], key: str, source: str | Path, prefix: str = "") -> dict[str, Any]:
+    value = d.get(key, _MISSING)
+    if not isinstance(value, dict):
+        got = "missing" if value is _MISSING else f"a {type(value).__name__}"
+        raise FileFormatError(source, prefix + key, f"{got}, expected an object; not an ELMo options.json "
+                                                    "(bilm-tf layout: 'char_cnn' {embedding.dim, filters, n_highway, "
+                                                    "...} and 'lstm' {dim, projection_dim, n_layers, ...})")
+    return value
+
+
+def _count(value: Any, source: str | Path, key: str, minimum: int = 1) -> int:
+    """A whole number in [minimum, MAX_SIZE]; 4.0 is read as 4, 4.5, "4" and true are refused."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= MAX_SIZE:
+        raise FileFormatError(source, key, f"expected a whole number from {minimum} to {MAX_SIZE}, got {value!r:.40}")
+    return value
+
+
+def _clip(value: Any, source: str | Path, key: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < float("inf"):
+        raise FileFormatError(source, key, f"expected a positive number or null, got {value!r:.40}")
+    return float(value)
+
+
+def _flag(value: Any, source: str | Path, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise FileFormatError(source, key, f"expected true or false, got {value!r:.40}")
+    return value
 
 
 def tiny_options_dict(**overrides: Any) -> dict[str, Any]:

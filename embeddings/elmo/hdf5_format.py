@@ -38,6 +38,7 @@ import numpy as np
 import torch
 
 from embeddings.elmo.bilm import BiLM
+from embeddings.support.errors import FileFormatError
 
 _DIRECTIONS = {"fw": "RNN_0", "bw": "RNN_1"}
 
@@ -77,21 +78,20 @@ def _named_arrays(model: BiLM) -> dict[str, np.ndarray]:
 def load_weights(model: BiLM, path: str | Path) -> BiLM:
     """Copy the datasets of the hdf5 file at ``path`` into ``model`` (in place; returned).
 
-    Raises ``ValueError`` naming the dataset when a shape does not match the options, and
-    ``KeyError`` naming a missing dataset.
+    Raises :class:`~embeddings.support.errors.FileFormatError` naming the file (and the
+    dataset) when the file is not readable HDF5 (cut short, damaged), a dataset is missing,
+    not numeric, of a shape the options do not imply, or holds NaN or infinite values.
     """
     expected = _named_arrays(model)
-    with h5py.File(path, "r") as f:
-        arrays = {}
-        for name, like in expected.items():
-            if name not in f:
-                raise KeyError(f"{path}: dataset {name!r} missing; is this an ELMo weights file "
-                               f"for these options (n_highway, filters, n_layers, projection)?")
-            a = f[name][...]
-            if a.shape != like.shape:
-                raise ValueError(f"{path}: dataset {name!r} has shape {a.shape}, the options imply "
-                                 f"{like.shape}; options.json and weights do not belong together")
-            arrays[name] = a.astype(np.float32)
+    try:
+        f = h5py.File(path, "r")
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError) as e:  # h5py reports a truncated or damaged file as OSError
+        raise FileFormatError(path, None, f"not a readable HDF5 file ({e}); a cut-short download? "
+                                          "fetch the ELMo weights again") from None
+    with f:
+        arrays = {name: _read_dataset(f, name, like.shape, path) for name, like in expected.items()}
     cnn = model.char_cnn
 
     def put(param: torch.Tensor, value: np.ndarray) -> None:
@@ -120,6 +120,28 @@ def load_weights(model: BiLM, path: str | Path) -> BiLM:
             if cell.proj is not None:
                 put(cell.proj.weight, arrays[f"{g}/W_P_0"].T)
     return model
+
+
+def _read_dataset(f: h5py.File, name: str, shape: tuple[int, ...], path: str | Path) -> np.ndarray:
+    try:
+        node = f.get(name)
+        if node is None:
+            raise FileFormatError(path, name, "dataset missing; is this an ELMo weights file for these options "
+                                              "(n_highway, filters, n_layers, projection)?")
+        if not isinstance(node, h5py.Dataset) or node.dtype.kind not in "fiu":
+            what = f"a {node.dtype} dataset" if isinstance(node, h5py.Dataset) else f"a {type(node).__name__}"
+            raise FileFormatError(path, name, f"{what}, expected a float array")
+        if node.shape != shape:
+            raise FileFormatError(path, name, f"has shape {node.shape}, the options imply {shape}; options.json "
+                                              "and weights do not belong together")
+        a = node[...].astype(np.float32)
+    except FileFormatError:
+        raise
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError) as e:  # damaged object headers or chunks
+        raise FileFormatError(path, name, f"cannot be read ({type(e).__name__}: {e}); the file is damaged") from None
+    if not np.isfinite(a).all():
+        raise FileFormatError(path, name, "holds NaN or infinite values")
+    return a
 
 
 def save_weights(model: BiLM, path: str | Path) -> None:

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from embeddings.support.errors import FileFormatError
 from embeddings.support.files import atomic_path, sha256_file
 from embeddings.support.paths import cache_dir
 
@@ -78,14 +79,49 @@ def save_converted(
     (directory / SOURCE_NOTE).write_text(json.dumps(note or {}, indent=2, sort_keys=True), encoding="utf-8")
 
 
+def check_gguf(gguf_path: str | Path) -> None:
+    """Read the GGUF header, metadata and tensor table; refuse a damaged or cut-short file.
+
+    The ``gguf`` reader raises ``struct.error`` (cut in the header or metadata) or a numpy
+    ``ValueError`` (cut in the tensor data); these become
+    :class:`~embeddings.support.errors.FileFormatError` naming the file, and so does a tensor
+    whose data would lie past the end of the file.
+    """
+    from gguf import GGUFReader
+
+    path = Path(gguf_path)
+    size = path.stat().st_size
+    try:
+        reader = GGUFReader(str(path))
+    except Exception as e:  # struct.error, ValueError, IndexError ... from parsing damaged bytes
+        raise FileFormatError(path, None, f"not a readable GGUF file ({type(e).__name__}: {e}); "
+                                          "a cut-short or damaged copy? fetch it again") from None
+    for t in reader.tensors:
+        end = int(t.data_offset) + int(t.n_bytes)
+        if end > size:
+            raise FileFormatError(path, t.name, f"tensor data ends at byte {end}, past the end of the file "
+                                                f"({size} bytes): the file is cut short")
+
+
 def load_gguf(gguf_path: Path) -> tuple[Any, Any]:
-    """Model (causal LM, float32) and tokenizer from a GGUF file, through transformers."""
+    """Model (causal LM, float32) and tokenizer from a GGUF file, through transformers.
+
+    The file is checked first (:func:`check_gguf`); what transformers still raises on a file
+    it cannot use is reported as a :class:`~embeddings.support.errors.FileFormatError` naming it.
+    """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    check_gguf(gguf_path)
     kwargs = {"gguf_file": gguf_path.name, "trust_remote_code": False}
-    tokenizer = AutoTokenizer.from_pretrained(gguf_path.parent, **kwargs)
-    model = AutoModelForCausalLM.from_pretrained(gguf_path.parent, dtype=torch.float32, **kwargs)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(gguf_path.parent, **kwargs)
+        model = AutoModelForCausalLM.from_pretrained(gguf_path.parent, dtype=torch.float32, **kwargs)
+    except (ImportError, MemoryError):
+        raise
+    except Exception as e:  # an architecture, tokenizer or tensor layout transformers cannot map
+        raise FileFormatError(gguf_path, None, f"transformers cannot load this GGUF file "
+                                               f"({type(e).__name__}: {str(e)[:300]})") from e
     return model, tokenizer
 
 

@@ -10,10 +10,13 @@ import bz2
 import gzip
 import logging
 import re
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from embeddings.support.errors import CtxbenchError
+from embeddings.support.errors import FileFormatError
 
 logger = logging.getLogger(__name__)
 
@@ -23,18 +26,22 @@ MMAP_THRESHOLD = 1 << 30
 #: files up to this size get a full sha256 as weights identity; bigger ones a sampled one
 FULL_HASH_LIMIT = 256 << 20
 _HEADER = re.compile(rb"\s*(\d+)\s+(\d+)\s*")
+#: a header dimension above this is damage, not a model (and would allocate terabytes)
+MAX_DIM = 1 << 20
 
 
-class StaticFormatError(CtxbenchError, ValueError):
+class StaticFormatError(FileFormatError):
     """A vector file that cannot be read; the message is ``file:line: problem``.
+
+    Line 0 stands for the file as a whole (e.g. a damaged .gz stream).
 
     >>> str(StaticFormatError("vectors.txt", 7, "expected a word and 300 values, got 299 values"))
     'vectors.txt:7: expected a word and 300 values, got 299 values'
     """
 
     def __init__(self, path: str | Path, line: int, problem: str) -> None:
-        self.path, self.line, self.problem = str(path), line, problem
-        super().__init__(f"{path}:{line}: {problem}")
+        super().__init__(path, int(line), problem)
+        self.line = int(line)
 
 
 # -- opening and sniffing ---------------------------------------------------------------
@@ -48,6 +55,27 @@ def _open(path: Path) -> IO[bytes]:
     return open(path, "rb", buffering=1 << 20)
 
 
+def is_compressed(path: Path) -> bool:
+    """True for a gzip or bzip2 file (from its magic bytes)."""
+    with open(path, "rb") as f:
+        magic = f.read(3)
+    return magic[:2] == b"\x1f\x8b" or magic == b"BZh"
+
+
+@contextmanager
+def stream_errors(path: Path) -> Iterator[None]:
+    """Turn what a damaged or cut-short .gz/.bz2 stream raises while it is read into StaticFormatError."""
+    try:
+        yield
+    except (FileNotFoundError, PermissionError, IsADirectoryError):
+        raise
+    except (EOFError, zlib.error, OSError) as e:
+        what = "the compressed data is damaged or cut short" if is_compressed(path) else "the file cannot be read"
+        raise StaticFormatError(
+            path, 0, f"{what} ({type(e).__name__}: {e}); download or copy the file again"
+        ) from None
+
+
 def sniff_format(path: str | Path) -> str:
     """Which of :data:`FORMATS` a file is, from its first bytes.
 
@@ -56,7 +84,7 @@ def sniff_format(path: str | Path) -> str:
     text is GloVe.
     """
     path = Path(path)
-    with _open(path) as f:
+    with stream_errors(path), _open(path) as f:
         head = f.read(1 << 16)
     if not head:
         raise StaticFormatError(path, 1, "the file is empty")

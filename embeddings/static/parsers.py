@@ -13,12 +13,27 @@ from typing import IO
 
 import numpy as np
 
-from embeddings.static.formats import _HEADER, FORMATS, StaticFormatError, _open, sniff_format
+from embeddings.static.formats import (
+    _HEADER,
+    FORMATS,
+    MAX_DIM,
+    StaticFormatError,
+    _open,
+    is_compressed,
+    sniff_format,
+    stream_errors,
+)
 
 logger = logging.getLogger(__name__)
 
 # -- parsers ------------------------------------------------------------------------------
 Keep = Callable[[str], bool]
+#: a binary record's word longer than this is misalignment, not a word
+_MAX_WORD_BYTES = 1 << 20
+#: at most this much is allocated before rows are seen (a damaged count must not allocate terabytes)
+_PREALLOC_BYTES = 1 << 30
+#: a header asking for a matrix bigger than this is checked against the file's size first
+_CHECKED_ALLOCATION = 1 << 26
 
 
 class _Collector:
@@ -72,7 +87,8 @@ class _Collector:
         return self.words, self.matrix[:n] if self.matrix.shape[0] != n else self.matrix
 
 
-def _parse_header(line: bytes, path: Path) -> tuple[int, int]:
+def _parse_header(line: bytes, path: Path, *, binary: bool, size: int | None) -> tuple[int, int]:
+    """``N D`` from the header line; ``size`` (the file's size, None when compressed) bounds N x D."""
     m = _HEADER.fullmatch(line.rstrip(b"\r\n"))
     if not m:
         raise StaticFormatError(
@@ -81,6 +97,19 @@ def _parse_header(line: bytes, path: Path) -> tuple[int, int]:
     n, d = int(m.group(1)), int(m.group(2))
     if d < 1:
         raise StaticFormatError(path, 1, f"header dimension is {d}")
+    if d > MAX_DIM:
+        raise StaticFormatError(path, 1, f"header dimension {d} is implausibly large (over {MAX_DIM}); "
+                                         "a damaged header?")
+    if size is not None and 4 * n * d > _CHECKED_ALLOCATION:
+        # before allocating N x D floats: the shortest record is a 1-byte word, a space and D floats
+        # (binary) or D one-digit values (text); smaller mismatches are reported where the file ends
+        shortest = 4 * d + 2 if binary else 2 * d + 1
+        if n * shortest > size - len(line) + 1:
+            raise StaticFormatError(
+                path, 1, f"the header declares {n} vectors of dimension {d}, which need at least "
+                f"{n * shortest} bytes, but the file has {size - len(line)} after the header "
+                "(truncated file or a damaged header)"
+            )
     return n, d
 
 
@@ -138,7 +167,7 @@ def _parse_text_line(
                 raise StaticFormatError(
                     path, lineno, f"value {k} of {dim} ({text[:30]!r}) is not a number{truncated}"
                 ) from None
-        raise
+        raise StaticFormatError(path, lineno, f"the {dim} values do not convert to float32") from None
     if not np.isfinite(vec).all():
         k = int(np.flatnonzero(~np.isfinite(vec))[0]) + 1
         raise StaticFormatError(path, lineno, f"value {k} of {dim} is not finite ({fields[-dim + k - 1]!r})")
@@ -159,6 +188,7 @@ def _read_text(
     collector_factory: Callable[[int, int | None], _Collector],
     unicode_errors: str,
     spaces_in_tokens: str,
+    size: int | None = None,
 ) -> tuple[list[str], np.ndarray, int]:
     declared: int | None = None
     lineno = 0
@@ -167,7 +197,7 @@ def _read_text(
         lineno = 1
         if not first:
             raise StaticFormatError(path, 1, "the file is empty")
-        declared, dim = _parse_header(first, path)
+        declared, dim = _parse_header(first, path, binary=False, size=size)
     pending: list[bytes] = []
     if dim is None:  # GloVe: the most common field count among the first lines
         counts: dict[int, int] = {}
@@ -240,8 +270,9 @@ def _read_binary(
     max_rows: int | None,
     collector_factory: Callable[[int, int | None], _Collector],
     unicode_errors: str,
+    size: int | None = None,
 ) -> tuple[list[str], np.ndarray, int]:
-    declared, dim = _parse_header(f.readline(), path)
+    declared, dim = _parse_header(f.readline(), path, binary=True, size=size)
     col = collector_factory(dim, declared)
     nbytes = 4 * dim
     chunk = max(1 << 20, 4 * nbytes)
@@ -262,9 +293,15 @@ def _read_binary(
         buf, pos = b"".join(parts), 0
         return len(buf) >= n
 
+    newline_after: bool | None = None  # is each vector followed by "\n" (known from the second record)?
     for i in range(declared):
         line = i + 2
         while (sp := buf.find(b" ", pos)) < 0:
+            if len(buf) - pos > _MAX_WORD_BYTES:
+                raise StaticFormatError(
+                    path, line, f"record {i + 1}: no space in {_MAX_WORD_BYTES} bytes, so no word ends here "
+                    "(misaligned or not a word2vec binary file)"
+                )
             if not ensure(len(buf) - pos + 1):
                 if buf[pos:].strip(b"\n"):
                     raise StaticFormatError(
@@ -293,6 +330,21 @@ def _read_binary(
         sp = pos + word_len
         start = sp + 1
         raw_word = buf[pos:sp].lstrip(b"\n")
+        if i > 0:  # writers put a newline after every vector, or after none: a change means a shifted record
+            newline = len(raw_word) < word_len
+            if newline_after is None:
+                newline_after = newline
+            elif newline != newline_after:
+                raise StaticFormatError(
+                    path, line, f"record {i + 1} ({raw_word[:40]!r}): "
+                    + ("no newline after the previous vector, unlike the records before"
+                       if newline_after else "a newline after the previous vector, unlike the records before")
+                    + f" (misaligned binary file: a byte too many or too few, or not {dim} float32 values?)"
+                )
+        if b"\n" in raw_word:
+            raise StaticFormatError(
+                path, line, f"record {i + 1}: the word {raw_word[:40]!r} holds a newline (misaligned binary file?)"
+            )
         try:
             word = raw_word.decode("utf-8", errors=unicode_errors)
         except UnicodeDecodeError as e:
@@ -362,14 +414,19 @@ def read_vectors(
     wanted = _vocab_filter(vocab)
     keep: Keep = wanted if wanted is not None else (lambda w: True)
 
+    compressed = is_compressed(path)
+    size = None if compressed else path.stat().st_size
+
     def factory(dim: int, declared: int | None) -> _Collector:
         if out is not None and declared is not None and wanted is None and max_vocab is None:
             return _Collector(dim, declared, out(declared, dim))
+        budget = max(16, _PREALLOC_BYTES // (4 * dim))  # beyond it the matrix grows as rows arrive
         if declared is not None and wanted is None:  # the row count is known: allocate once
-            return _Collector(dim, min(declared, max_vocab or declared))
-        return _Collector(dim, min(x for x in (declared, max_vocab, 1 << 16) if x is not None))
+            rows = min(declared, max_vocab or declared)
+            return _Collector(dim, min(rows, budget) if compressed else rows)  # plain files: N checked vs size
+        return _Collector(dim, min(x for x in (declared, max_vocab, 1 << 16, budget) if x is not None))
 
-    with _open(path) as f:
+    with stream_errors(path), _open(path) as f:
         if fmt == "word2vec-binary":
             words, matrix, _ = _read_binary(
                 f,
@@ -378,6 +435,7 @@ def read_vectors(
                 max_rows=max_vocab,
                 collector_factory=factory,
                 unicode_errors=unicode_errors,
+                size=size,
             )
         else:
             words, matrix, _ = _read_text(
@@ -390,6 +448,7 @@ def read_vectors(
                 collector_factory=factory,
                 unicode_errors=unicode_errors,
                 spaces_in_tokens=("any" if lenient_tokens else "guarded") if fmt == "glove-text" else "none",
+                size=size,
             )
     if not words:
         raise StaticFormatError(path, 1, "no vectors kept (empty file, or none of the requested words)")

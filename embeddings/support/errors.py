@@ -36,6 +36,29 @@ class UnknownName(CtxbenchError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class FileFormatError(CtxbenchError, ValueError):
+    """A file that cannot be read as its format; the message names the file, where, and the problem.
+
+    ``where`` is a line number (``file:line: problem``), a key or dataset name
+    (``file: key 'lstm.dim': problem``) or None for the file as a whole (``file: problem``).
+
+    >>> str(FileFormatError("options.json", "lstm.dim", "expected a positive integer, got 'x'"))
+    "options.json: key 'lstm.dim': expected a positive integer, got 'x'"
+    >>> str(FileFormatError("vectors.txt", 7, "expected 300 values, got 299"))
+    'vectors.txt:7: expected 300 values, got 299'
+    """
+
+    def __init__(self, path: str | os.PathLike[str], where: int | str | None, problem: str) -> None:
+        self.path, self.where, self.problem = str(path), where, problem
+        if isinstance(where, int):
+            message = f"{self.path}:{where}: {problem}"
+        elif where:
+            message = f"{self.path}: key {where!r}: {problem}"
+        else:
+            message = f"{self.path}: {problem}"
+        super().__init__(message)
+
+
 class ConfigError(CtxbenchError, ValueError):
     """Settings or options that are not valid (an unknown task setting, a bad suite file)."""
 

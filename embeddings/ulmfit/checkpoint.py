@@ -33,7 +33,7 @@ import hashlib
 import json
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ from safetensors.torch import load_file, save_file
 
 from embeddings.support.errors import CtxbenchError
 from embeddings.support.files import atomic_path
+from embeddings.support.jsonfile import read_json
 from embeddings.ulmfit.model import AWDLSTM, AWDConfig
 from embeddings.ulmfit.vocab import Vocab, read_itos_pickle, read_vocab_json, write_vocab_json
 
@@ -85,10 +86,12 @@ def detect_layout(path: str | Path) -> str:
         try:
             if json.loads(cfg.read_text(encoding="utf-8")).get("format") == FORMAT:
                 return "ctxbench"
-        except (json.JSONDecodeError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):  # damaged, or not ours
             pass
     if list(path.glob("*.pth")):
         return "fastai"
+    if cfg.is_file():  # a config.json that is damaged or not ours, and no .pth: load_own says what is wrong
+        return "ctxbench"
     raise CheckpointError(
         f"{path} holds neither a ctxbench AWD-LSTM (config.json with format {FORMAT!r}) nor a fastai "
         f"checkpoint (a .pth state dict and a .pkl vocabulary); it contains "
@@ -123,7 +126,14 @@ def fastai_to_own(sd: dict[str, torch.Tensor], *, where: str = "state dict"
             f"{where}: no '0.encoder.weight' (nor 'encoder.weight'): not a fastai AWD-LSTM; "
             f"first keys: {list(sd)[:8]}"
         )
+    for key, tensor in sd.items():
+        if not tensor.is_floating_point() or tensor.ndim not in (1, 2):
+            raise CheckpointError(f"{where}: key {key!r}: a {tensor.dtype} tensor of shape {tuple(tensor.shape)}; "
+                                  "an AWD-LSTM holds float matrices and vectors")
     enc = sd[prefix + "encoder.weight"]
+    if enc.ndim != 2:
+        raise CheckpointError(f"{where}: key {prefix + 'encoder.weight'!r}: shape {tuple(enc.shape)}, "
+                              "expected (vocab, emb_sz)")
     vocab_size, emb_sz = enc.shape
     layers = sorted({int(m.group(1)) for k in sd
                      if k.startswith(prefix) and (m := _RNN_KEY.match(k[len(prefix):]))})
@@ -144,6 +154,9 @@ def fastai_to_own(sd: dict[str, torch.Tensor], *, where: str = "state dict"
         if missing:
             raise CheckpointError(f"{where}: layer {i} lacks {missing}")
         hh, ih = sd[names["weight_hh_l0"]], sd[names["weight_ih_l0"]]
+        if hh.ndim != 2 or ih.ndim != 2:
+            raise CheckpointError(f"{where}: layer {i}: weights of shapes {tuple(hh.shape)} and {tuple(ih.shape)}, "
+                                  "expected matrices")
         n_out, n_in = hh.shape[1], ih.shape[1]
         expect = {"weight_hh_l0": (4 * n_out, n_out), "weight_ih_l0": (4 * n_out, n_in),
                   "bias_ih_l0": (4 * n_out,), "bias_hh_l0": (4 * n_out,)}
@@ -195,7 +208,20 @@ def _build(config: AWDConfig, own: dict[str, torch.Tensor], where: str) -> AWDLS
     state = {k: v.detach().to(torch.float32) for k, v in own.items()}
     if config.tie_weights:
         state["decoder.weight"] = state["encoder.weight"]
-    missing, unexpected = model.load_state_dict(state, strict=False)
+    expected = model.state_dict()
+    for key, tensor in state.items():
+        if key in expected and tuple(tensor.shape) != tuple(expected[key].shape):
+            raise CheckpointError(f"{where}: key {key!r}: shape {tuple(tensor.shape)}, the configured model "
+                                  f"({config.vocab_size} tokens, emb_sz {config.emb_sz}, n_hid {config.n_hid}, "
+                                  f"{config.n_layers} layers) has {tuple(expected[key].shape)}: the weights and "
+                                  "the configuration do not belong together")
+        if not torch.isfinite(tensor).all():
+            raise CheckpointError(f"{where}: key {key!r}: NaN or infinite weights")
+    try:
+        missing, unexpected = model.load_state_dict(state, strict=False)
+    except RuntimeError as e:  # a size mismatch between the weights and the sizes the config gives
+        raise CheckpointError(f"{where}: the weights do not fit the configured model: "
+                              f"{' '.join(str(e).split())[:300]}") from None
     if missing or unexpected:
         raise CheckpointError(f"{where}: missing {missing}, unexpected {unexpected}")
     return model.eval()
@@ -206,7 +232,12 @@ def load_fastai(path: str | Path) -> LoadedLM:
     path = Path(path)
     pth = _one_file(path, "pth", "the state dict")
     pkl = _one_file(path, "pkl", "the vocabulary, a pickled list of str")
-    obj = torch.load(pth, map_location="cpu", weights_only=True)
+    try:
+        obj = torch.load(pth, map_location="cpu", weights_only=True)
+    except Exception as e:  # cut short (zip central directory missing), not a torch file, a refused global
+        raise CheckpointError(f"{pth}: not a readable torch checkpoint ({type(e).__name__}: "
+                              f"{str(e).splitlines()[0][:200] if str(e) else ''}); a cut-short download? "
+                              "fetch it again") from None
     if isinstance(obj, dict) and "model" in obj and isinstance(obj["model"], dict):
         obj = obj["model"]
     if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
@@ -221,20 +252,72 @@ def load_fastai(path: str | Path) -> LoadedLM:
 
 
 def load_own(path: str | Path) -> LoadedLM:
-    """Load the ctxbench layout written by :func:`save_checkpoint`."""
+    """Load the ctxbench layout written by :func:`save_checkpoint`.
+
+    Errors name the file and the key: config.json that is not valid JSON or misses a key or
+    has a wrong type, a model.safetensors that is cut short or damaged or does not match the
+    config, NaN or infinite weights, a vocab.json that is not a list of str.
+    """
     path = Path(path)
-    cfg = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    cfg_file = path / "config.json"
+    cfg = read_json(cfg_file)
+    if not isinstance(cfg, dict):
+        raise CheckpointError(f"{cfg_file}:1: expected a JSON object, got {type(cfg).__name__}")
     if cfg.get("format") != FORMAT or cfg.get("version") != FORMAT_VERSION:
-        raise CheckpointError(f"{path}/config.json: format {cfg.get('format')!r} version "
-                              f"{cfg.get('version')!r}; this reader knows {FORMAT!r} {FORMAT_VERSION}")
-    config = AWDConfig.from_dict(cfg["model"])
+        key = "format" if cfg.get("format") != FORMAT else "version"
+        raise CheckpointError(f"{cfg_file}: key {key!r}: format {cfg.get('format')!r:.40} version "
+                              f"{cfg.get('version')!r:.20}; this reader knows {FORMAT!r} {FORMAT_VERSION}")
+    config = _config_from_json(cfg.get("model"), cfg_file)
+    meta = cfg.get("meta", {})
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{cfg_file}: key 'meta': expected an object, got {type(meta).__name__}")
     weights, vocab_file = path / "model.safetensors", path / "vocab.json"
-    own = load_file(str(weights))
+    try:
+        own = load_file(str(weights))
+    except FileNotFoundError:
+        raise CheckpointError(f"{weights}: missing; a ctxbench AWD-LSTM directory holds config.json, "
+                              "model.safetensors and vocab.json") from None
+    except Exception as e:  # safetensors' own error type: cut short, bad header, bad offsets
+        raise CheckpointError(f"{weights}: not a readable safetensors file ({type(e).__name__}: {e}); "
+                              "a cut-short copy? write or fetch it again") from None
     itos = read_vocab_json(vocab_file)
     if len(itos) != config.vocab_size:
         raise CheckpointError(f"{vocab_file} has {len(itos)} tokens, config says {config.vocab_size}")
     model = _build(config, own, str(weights))
-    return LoadedLM(model, Vocab(itos), "ctxbench", [weights, vocab_file], dict(cfg.get("meta", {})))
+    return LoadedLM(model, Vocab(itos), "ctxbench", [weights, vocab_file], dict(meta))
+
+
+def _config_from_json(d: Any, cfg_file: Path) -> AWDConfig:
+    """The ``model`` object of config.json as an :class:`AWDConfig`, every field type-checked."""
+    if not isinstance(d, dict):
+        raise CheckpointError(f"{cfg_file}: key 'model': expected an object of AWD-LSTM sizes, "
+                              f"got {type(d).__name__}")
+    known = {f.name: f for f in fields(AWDConfig)}
+    for key, value in d.items():
+        if key not in known:
+            raise CheckpointError(f"{cfg_file}: key 'model.{key[:40]}': unknown; known: {sorted(known)}")
+        kind = known[key].type
+        if kind in ("int", int):
+            ok = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= _MAX_SIZE
+            want = f"a whole number from 1 to {_MAX_SIZE}"
+        elif kind in ("bool", bool):
+            ok, want = isinstance(value, bool), "true or false"
+        else:  # the dropout probabilities
+            ok = isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
+            want = "a probability in [0, 1]"
+        if not ok:
+            raise CheckpointError(f"{cfg_file}: key 'model.{key}': expected {want}, got {value!r:.40}")
+    for key in _REQUIRED:  # the ones that shape the network (the dropouts do not matter for inference)
+        if key not in d:
+            raise CheckpointError(f"{cfg_file}: key 'model.{key}': missing")
+    return AWDConfig.from_dict(d)
+
+
+_REQUIRED = ("vocab_size", "emb_sz", "n_hid", "n_layers", "tie_weights", "out_bias")
+
+
+#: the largest size a config may ask for (a damaged file must not allocate terabytes)
+_MAX_SIZE = 1 << 24
 
 
 def save_checkpoint(model: AWDLSTM, itos: list[str], path: str | Path,

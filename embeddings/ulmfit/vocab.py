@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from embeddings.support.errors import CtxbenchError
+from embeddings.support.jsonfile import read_json
 
 UNK, PAD, BOS, EOS, FLD, TK_REP, TK_WREP, TK_UP, TK_MAJ = (
     "xxunk xxpad xxbos xxeos xxfld xxrep xxwrep xxup xxmaj".split()
@@ -85,7 +86,7 @@ def read_itos_pickle(path: str | Path) -> list[str]:
 def read_vocab_json(path: str | Path) -> list[str]:
     """Read the project's own vocabulary file: a JSON list of str."""
     path = Path(path)
-    obj = json.loads(path.read_text(encoding="utf-8"))
+    obj = read_json(path)  # FileFormatError with file:line for invalid JSON or UTF-8
     _check_list_of_str(obj, path)
     return obj
 

@@ -12,7 +12,6 @@ from bench.runner import run_suite
 from bench.store import ResultStore
 from bench.suite import Suite
 from embeddings.random_vectors import RandomEmbedder
-from embeddings.support.errors import UnknownName
 
 SUITE = {"name": "t", "settings": {"n_boot": 50}, "embedders": ["random", {"name": "random", "options": {"seed": 1}}],
          "tasks": ["ws353", {"name": "simlex999", "settings": {"limit": 100}}]}
@@ -140,14 +139,18 @@ def test_models_are_not_loaded_when_every_cell_is_finished(tmp_path):
     assert (summary.ran, summary.skipped, summary.failed) == (0, 4, 0)
 
 
-def test_suite_errors_are_precise(tmp_path):
-    with pytest.raises(ValueError, match="unknown suite keys"):
-        Suite.from_dict({"embedders": ["random"], "tasks": ["ws353"], "task": []})
-    with pytest.raises(UnknownName, match="did you mean 'default'"):
-        Suite.load("defualt")
-    bad = tmp_path / "bad.yaml"
-    bad.write_text("embedders: [random\ntasks: [ws353]\n")
-    with pytest.raises(ValueError, match="bad.yaml:"):
-        Suite.load(bad)
-    with pytest.raises(KeyError, match="did you mean 'simlex999'"):
-        Suite.from_dict({"embedders": ["random"], "tasks": ["simlex"]}).validate_names()
+def test_per_model_overrides_cap_one_model_and_show_in_its_cells(tmp_path):
+    suite = Suite.from_dict({
+        "name": "o", "settings": {"n_boot": 50},
+        "embedders": ["random", {"name": "random", "options": {"seed": 1}}],
+        "tasks": ["ws353"],
+        "overrides": [{"embedders": ["random"], "tasks": ["ws353"], "settings": {"limit": 40}}],
+    })
+    store = ResultStore(tmp_path)
+    run_suite(suite, store)
+    totals = sorted(c.results[0].total for c in store.cells())
+    assert totals == [40, 40]  # both specs are named "random": the override applies to both
+    with pytest.raises(ValueError, match=r"overrides\[0\]"):
+        Suite.from_dict({"embedders": ["random"], "tasks": ["ws353"], "overrides": [{"tasks": ["ws353"]}]})
+    with pytest.raises(ValueError, match="executor 'slurm'"):
+        Suite.from_dict({"embedders": ["random"], "tasks": ["ws353"], "executor": "slurm"})
