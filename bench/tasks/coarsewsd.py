@@ -362,6 +362,7 @@ class CoarseWSDTask(Task):
             test_correct.append(m["correct"])
             result = self.result(
                 embedder, layer, m["micro_f1"], m["micro_f1_ci"], n_scored, s["total"], protocol=protocol,
+                sampled=sampled,
                 extra={
                     "macro_f1": m["macro_f1"],
                     "macro_f1_ci": list(m["macro_f1_ci"]),
@@ -390,7 +391,7 @@ class CoarseWSDTask(Task):
                     "misaligned_lines_dropped": s["misaligned"],
                 },
             )
-            results.append(dataclasses.replace(result, sampled=sampled))
+            results.append(result)
         best = int(np.argmax([d if np.isfinite(d) else -np.inf for d in dev_scores]))
         criterion = (
             "only layer"

@@ -40,7 +40,6 @@ too. ``limit`` keeps the sentences of ``limit`` hash-chosen words (``sampled`` c
 
 from __future__ import annotations
 
-import dataclasses
 from collections import defaultdict
 
 import numpy as np
@@ -299,7 +298,7 @@ class PolysemyProbeTask(_ProbeTask):
         results = []
         for k, layer in enumerate(embedder.layers):
             ci = word_ci(correct[:, k], words, n_boot, seed)
-            results.append(dataclasses.replace(
+            results.append(
                 self.result(
                     embedder,
                     layer,
@@ -308,15 +307,15 @@ class PolysemyProbeTask(_ProbeTask):
                     len(items),
                     total,
                     protocol=protocol,
+                    sampled=sampled,
                     extra={
                         "chance_accuracy": chance,
                         "separation": float(np.nanmean(seps[:, k])),
                         "separation_ci": list(_word_bootstrap_ci(seps[:, k], n_boot, seed)),
                         "n_words": int(len(seps)),
                     },
-                ),
-                sampled=sampled,
-            ))
+                )
+            )
         return TaskOutput(results, self._selection(embedder, items, correct))
 
 
@@ -418,8 +417,6 @@ class DirectionProbeTask(_ProbeTask):
                 "n_reference_sentences": int(sum(len(v) for v in ref_by_word.values())),
             }
             ci = word_ci(c, words, n_boot, seed)
-            results.append(dataclasses.replace(
-                self.result(embedder, layer, accuracy(c), ci, len(kept), total, protocol=protocol, extra=extra),
-                sampled=sampled,
-            ))
+            results.append(self.result(embedder, layer, accuracy(c), ci, len(kept), total, protocol=protocol,
+                                       extra=extra, sampled=sampled))
         return TaskOutput(results, self._selection(embedder, kept, correct))

@@ -27,7 +27,6 @@ similarity, which is what context is supposed to improve on.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import numpy as np
@@ -114,7 +113,7 @@ class SCWSTask(Task):
             c = cos[:, k]
             result = self.result(
                 embedder, layer, spearman(c, gold), bootstrap_ci(spearman, c, gold, n_boot=n_boot, seed=seed),
-                len(kept), total, protocol=protocol,
+                len(kept), total, protocol=protocol, sampled=sampled,
                 extra={
                     "different_words_spearman": spearman(c[different], gold[different]),
                     "different_words_ci": list(
@@ -125,7 +124,7 @@ class SCWSTask(Task):
                     "dropped_pairs": int(n - keep.sum()),
                 },
             )
-            results.append(dataclasses.replace(result, sampled=sampled))
+            results.append(result)
         return TaskOutput(results, self._selection(embedder, [it.id for it in kept], cos, gold))
 
     def _selection(self, embedder: VectorSource, ids: list[str], cos: np.ndarray, gold: np.ndarray) -> Selection:

@@ -27,7 +27,6 @@ match, so its cosine carries no sense information: it scores chance (WiC test is
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -175,7 +174,7 @@ class WiCTask(Task):
             result = self.result(
                 embedder, layer, accuracy(right["test"]),
                 bootstrap_ci(accuracy, right["test"], n_boot=n_boot, seed=seed),
-                len(right["test"]), total, protocol=protocol,
+                len(right["test"]), total, protocol=protocol, sampled=sampled,
                 extra={
                     "threshold": t,
                     "train_accuracy": acc_train,
@@ -189,7 +188,7 @@ class WiCTask(Task):
                     "dropped_pairs": {s: counts[s]["drawn"] - counts[s]["pairs"] for s in SPLITS},
                 },
             )
-            results.append(dataclasses.replace(result, sampled=sampled))
+            results.append(result)
         best = select_layer(dev_correct, train_correct)
         test_ids = [it.id for it, kept in zip(splits["test"], keep["test"], strict=True) if kept]
         pred = correct[best]
