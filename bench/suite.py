@@ -55,6 +55,8 @@ class EmbedderSpec:
 class TaskSpec:
     name: str
     settings: dict[str, Any] = field(default_factory=dict)
+    #: run this task only on these embedders (empty: all); where it runs, not what it computes
+    only: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def key(self) -> str:
@@ -81,6 +83,8 @@ class Suite:
         """The suite's tasks with the settings this embedder gets (overrides applied, in order)."""
         out = []
         for t in self.tasks:
+            if t.only and embedder.name not in t.only:
+                continue
             settings = dict(t.settings)
             for names, tasks, extra in self.overrides:
                 if embedder.name in names and t.name in tasks:
@@ -116,12 +120,22 @@ class Suite:
         common = _mapping(d.get("settings"), source, "settings")
         embs = [_entry(e, "options", source, f"embedders[{i}]")
                 for i, e in enumerate(_sequence(d, "embedders", source))]
-        tasks = [_entry(t, "settings", source, f"tasks[{i}]") for i, t in enumerate(_sequence(d, "tasks", source))]
+        raw_tasks = _sequence(d, "tasks", source)
+        only: dict[int, tuple[str, ...]] = {}
+        for i, t in enumerate(raw_tasks):  # {name, settings, embedders: [...]}: a task for some models only
+            if isinstance(t, dict) and "embedders" in t:
+                names = t["embedders"]
+                if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                    raise ConfigError(f"{source}: key 'tasks[{i}].embedders': expected a list of embedder names")
+                only[i] = tuple(names)
+                raw_tasks[i] = {k: v for k, v in t.items() if k != "embedders"}
+        tasks = [_entry(t, "settings", source, f"tasks[{i}]") for i, t in enumerate(raw_tasks)]
         if d.get("tasks_from"):  # another suite's tasks, exactly (the seeds run uses the default's)
             if tasks:
                 raise ConfigError(f"{source}: key 'tasks_from': give either tasks: or tasks_from:, not both")
             base = Suite.load(str(d["tasks_from"]))
             tasks = [(t.name, dict(t.settings)) for t in base.tasks]
+            only = {i: t.only for i, t in enumerate(base.tasks) if t.only}
             common = {}
         if not embs or not tasks:
             raise ConfigError(f"{source}: key {'embedders' if not embs else 'tasks'!r}: a suite needs at least "
@@ -129,7 +143,7 @@ class Suite:
         suite = cls(
             name=str(d.get("name") or Path(source).stem),
             embedders=[EmbedderSpec(n, o) for n, o in embs],
-            tasks=[TaskSpec(n, {**common, **s}) for n, s in tasks],
+            tasks=[TaskSpec(n, {**common, **s}, only.get(i, ())) for i, (n, s) in enumerate(tasks)],
             description=str(d.get("description") or ""),
             source=source,
             executor=executor,
@@ -203,7 +217,7 @@ class Suite:
             extra = [n for n in tasks if n not in {t.name for t in ts}]
             ts = [t for t in ts if t.name in tasks] + [TaskSpec(n) for n in extra]
         if limit is not None:
-            ts = [TaskSpec(t.name, {**t.settings, "limit": limit}) for t in ts]
+            ts = [TaskSpec(t.name, {**t.settings, "limit": limit}, t.only) for t in ts]
         return Suite(self.name, embs, ts, self.description, self.source, self.executor, self.overrides)
 
 

@@ -32,7 +32,7 @@ class LocalExecutor:
             rerun: bool) -> RunSummary:
         summary = RunSummary()
         works = plan_run(suite, store, rerun=rerun)
-        bar = progress_bar(total=sum(len(suite.tasks) for _ in suite.embedders), desc=f"suite {suite.name}",
+        bar = progress_bar(total=sum(len(suite.tasks_for(e)) for e in suite.embedders), desc=f"suite {suite.name}",
                            unit="cell")
 
         def record(cell: Cell) -> None:

@@ -58,3 +58,12 @@ def test_files_name_the_line_and_names_get_did_you_mean(tmp_path):
         Suite.load("defualt")
     with pytest.raises(UnknownName, match="did you mean 'simlex999'"):
         Suite.from_dict({"embedders": ["random"], "tasks": ["simlex"]}).validate_names()
+
+
+def test_a_task_can_be_limited_to_some_embedders():
+    s = Suite.from_dict({"embedders": ["random", "glove-6b-50d"],
+                         "tasks": ["ws353", {"name": "sst2", "settings": {"limit": 5}, "embedders": ["glove-6b-50d"]}]})
+    assert [t.name for t in s.tasks_for(s.embedders[0])] == ["ws353"]
+    assert [t.name for t in s.tasks_for(s.embedders[1])] == ["ws353", "sst2"]
+    with pytest.raises(ConfigError, match=r"tasks\[0\].embedders"):
+        Suite.from_dict({"embedders": ["random"], "tasks": [{"name": "ws353", "embedders": "random"}]})
