@@ -13,6 +13,7 @@ tokenization conventions applied inside. Modules, one idea each:
 - :mod:`~embeddings.ulmfit.training`: LM batching, perplexity, the training loop;
 - :mod:`~embeddings.ulmfit.brown`: the ``ulmfit-brown`` stand-in;
 - :mod:`~embeddings.ulmfit.finetune`: the FiT step (LM fine-tuning on target text);
+- :mod:`~embeddings.ulmfit.classifier`: the ULMFiT classifier (concat pooling, gradual unfreezing);
 - :mod:`~embeddings.ulmfit.published`: downloading ``ulmfit-wt103``.
 
 Registry entry points (see :mod:`embeddings.catalog`): ``load_ulmfit`` (``ulmfit``,

@@ -346,14 +346,31 @@ def test_tiny_brown_backward_model_gives_bi_vectors(tiny_brown) -> None:
             assert not np.allclose(a[:3, k, half:width], b[:3, k, half:width], atol=1e-6), "backward: right"
 
 
+def sst2_sentences(which: str) -> list[list[str]]:
+    """The ``sentence`` column of GLUE SST-2 train or dev (checksummed, through the dataset layer)."""
+    import csv
+
+    from bench.datasets.registry import DataFile, fetch_file
+
+    files = {"train": DataFile("sst2/SST-2/train.tsv",
+                               "48eac26399f8456935f81dd9e3a745c1430adb6c62e233ccfe22db4a0d15d1d1",
+                               "https://dl.fbaipublicfiles.com/glue/data/SST-2.zip", "SST-2/train.tsv"),
+             "dev": DataFile("sst2/SST-2/dev.tsv",
+                             "54a9c12c77e402fc14d6a66a506f24d999f596b0176eb777c972cccc2f9cc4b0",
+                             "https://dl.fbaipublicfiles.com/glue/data/SST-2.zip", "SST-2/dev.tsv")}
+    with open(fetch_file(files[which], what=f"SST-2 {which}"), encoding="utf-8", newline="") as f:
+        rows = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+        return [r["sentence"].split() for r in rows if r["sentence"].strip()]
+
+
 @pytest.mark.slow
 def test_full_brown_stand_in_and_sst2_finetuning() -> None:
-    from embeddings.ulmfit.finetune import sst2_demo
+    from embeddings.ulmfit.finetune import finetune_lm
 
     emb = embeddings.load("ulmfit-brown")
     meta = emb.lms[0].meta
     assert meta["held_out_perplexity"] < len(emb.lms[0].vocab) / 10
-    result = sst2_demo(emb.lms[0], n_train=4000)
+    result = finetune_lm(emb.lms[0], sst2_sentences("train")[:4000], held_out=sst2_sentences("dev"))
     assert result.perplexity_after < 0.8 * result.perplexity_before, result.summary()
 
 
@@ -363,11 +380,11 @@ def test_unknown_brown_option_is_refused() -> None:
 
 
 def test_finetuning_lowers_held_out_perplexity_on_target_text(tiny_brown, tmp_path: Path) -> None:
-    from embeddings.ulmfit.finetune import FineTuneSettings, finetune_checkpoint, read_sst2_sentences
+    from embeddings.ulmfit.finetune import FineTuneSettings, finetune_checkpoint
 
     source = tiny_brown.lms[0]
-    train = read_sst2_sentences("train")[:1500]
-    held = read_sst2_sentences("dev")[:150]
+    train = sst2_sentences("train")[:1500]
+    held = sst2_sentences("dev")[:150]
     settings = FineTuneSettings(epochs=4, lr=1e-2, batch_size=8, bptt=35)
     src_dir = save_checkpoint(source.model, source.vocab.itos, tmp_path / "src")
     before_weights = {k: v.clone() for k, v in source.model.state_dict().items()}
