@@ -37,7 +37,26 @@ Needs weights, so not run as a doctest::
                             settings=FinetuneSettings(epochs=2))
     clf.predict([["a", "gorgeous", "film"]]), clf.score(dev, dev_y), clf.history
 
-Cost: {timings}
+Cost on SST-2
+-------------
+Measured once (seed 0) on a 2-core machine shared with a long benchmark run and other jobs
+(load average 6-11 throughout, so the process had about half a core: treat the times as
+rough upper bounds), one torch thread, torch 2.13 CPU, transformers 5.24. Training: 2,000
+GLUE SST-2 training phrases drawn at random (seed 0; 18,830 words); dev: all 872 sentences;
+``max_length=64``, batch 16, lr 5e-5, otherwise the defaults. Frozen: the adapter's
+top-layer vectors mean-pooled, standardised, logistic regression on the same 2,000.
+
+==============  ======  =====================  ===============  ==========  ============
+model           epochs  training               one pass on dev  dev acc.    frozen acc.
+==============  ======  =====================  ===============  ==========  ============
+minilm-l6       2       175 s (92 + 83 s)      14 s             0.827       0.773
+smollm2-135m    1       776 s                  105-132 s        0.872       0.737
+==============  ======  =====================  ===============  ==========  ============
+
+MiniLM reached 0.827 after its first epoch already. SmolLM2 needs about 4 GB of memory
+while training (AdamW keeps two float32 copies of its 135 M weights); a second epoch
+would take about another 13 minutes under the same load. Loading: 8 s (MiniLM), 14 s
+(SmolLM2, already dequantised; the first load dequantises it once).
 """
 
 from __future__ import annotations
@@ -228,30 +247,47 @@ class FinetunedClassifier:
 def load_for_classification(source: str | Path, n_classes: int) -> tuple[Any, Any]:
     """``AutoModelForSequenceClassification`` (float32, a new head of ``n_classes``) and the fast tokenizer.
 
-    The caller seeds torch first: the head is initialised at random.
+    The caller seeds torch first: the head is initialised at random. transformers' own load
+    report is replaced by a log line: the new head at INFO, any other weight missing from the
+    checkpoint (initialised at random, e.g. a BERT pooler) at WARNING.
     """
     import torch
     from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
     src = str(source)
+    config = None
+    report = logging.getLogger("transformers.modeling_utils")
+    level = report.level
     try:
         config = AutoConfig.from_pretrained(src, trust_remote_code=False)
         detect_direction(config)  # refuses encoder-decoders, as the adapter does
         tokenizer = AutoTokenizer.from_pretrained(src, trust_remote_code=False)
         config.num_labels = n_classes
-        model = AutoModelForSequenceClassification.from_pretrained(src, config=config, dtype=torch.float32,
-                                                                   trust_remote_code=False)
+        report.setLevel(logging.ERROR)
+        model, info = AutoModelForSequenceClassification.from_pretrained(
+            src, config=config, dtype=torch.float32, trust_remote_code=False, output_loading_info=True)
     except OSError as e:
         where = "directory" if Path(src).exists() else "Hugging Face id"
         raise OSError(f"could not load {where} {src!r} for fine-tuning: {str(e).rstrip('.')}") from e
     except ValueError as e:
         if "Unrecognized configuration class" in str(e):
+            kind = getattr(config, "model_type", "?")
             raise ValueError(f"{src}: transformers has no sequence-classification model for model type "
-                             f"{config.model_type!r}") from e
+                             f"{kind!r}") from e
         raise
+    finally:
+        report.setLevel(level)
     if not getattr(tokenizer, "is_fast", False):
         raise TypeError(f"{src}: fine-tuning needs a fast (tokenizers-backed) tokenizer, got "
                         f"{type(tokenizer).__name__}")
+    base = f"{model.base_model_prefix}."
+    missing = sorted(info.get("missing_keys") or [])
+    head = [k for k in missing if not k.startswith(base)]
+    body = [k for k in missing if k.startswith(base)]
+    logger.info("%s: new classification head %s; checkpoint weights not used: %d", src, head,
+                len(info.get("unexpected_keys") or []))
+    if body:
+        logger.warning("%s: weights missing from the checkpoint, initialised at random: %s", src, body)
     return model, tokenizer
 
 
