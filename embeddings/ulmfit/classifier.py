@@ -19,20 +19,25 @@ here:
 - **discriminative learning rates**: the top group gets ``lr``, each group below it the
   rate of the group above divided by 2.6 (paper, section 3.2);
 - **slanted triangular learning rates** (paper, eq. 3; ``cut_frac`` 0.1, ``ratio`` 32),
-  one schedule per stage (each stage is a separate fit in the paper's fastai code);
+  one schedule per stage (each stage is a separate fit, as in fastai's ULMFiT scripts);
 - the paper's other hyper-parameters (section 4.1): Adam with betas (0.7, 0.99), batch 64,
   learning rate 0.01 for the classifier (0.004 for LM fine-tuning, FiT's default), and the
   classifier dropouts 0.4 (pooled output, before the head), 0.3 (between LSTM layers),
   0.4 (LSTM input), 0.05 (embedding rows), 0.5 (DropConnect on the hidden-to-hidden
   weights), here times ``drop_mult`` (default 0.5, fastai's ``text_classifier_learner``
-  default; the second head block drops 0.1 x ``drop_mult``, fastai's choice). Not from the
-  paper: AdamW's weight decay 0.01 and gradient-norm clipping at 0.4 (as the LM stages here).
+  default; the second head block drops 0.1, fastai's value, here also times ``drop_mult``).
+  Not from the paper: AdamW's weight decay 0.01 and gradient-norm clipping at 0.4 (as the LM
+  stages here).
 
 Sentences are short (SST-2: at most ~60 words), so each is read whole in one pass; the
 paper's BPT3C (long documents in windows) is not needed: sentences longer than
 ``max_tokens`` fastai tokens are cut. Only the forward model is used (the paper averages a
-forward and a backward classifier). Everything is seeded (``seed``), on one torch thread by
-default: two runs give the same predictions.
+forward and a backward classifier). Training batches are random draws, not grouped by
+length: the head's batch norm must see batches like the data as a whole (max- and
+mean-pooled features vary with length; length-sorted batches left the running statistics
+so far off that eval-mode predictions were at chance on a toy task the model fitted in
+train mode). Everything is seeded (``seed``), on one torch thread by default: two runs
+give the same predictions.
 
 Examples
 --------
