@@ -4,7 +4,8 @@
 - :mod:`~embeddings.hf.align`: words to sub-word pieces and back (pooling);
 - :mod:`~embeddings.hf.windows`: inputs longer than the model takes;
 - :mod:`~embeddings.hf.gguf`: GGUF checkpoints dequantised once into the cache;
-- :mod:`~embeddings.hf.tokenization`: pieces-per-word statistics.
+- :mod:`~embeddings.hf.tokenization`: pieces-per-word statistics;
+- :mod:`~embeddings.hf.finetune`: fine-tuning as a sentence classifier.
 """
 
 from embeddings.hf.embedder import (

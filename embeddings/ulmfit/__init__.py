@@ -12,6 +12,7 @@ tokenization conventions applied inside. Modules, one idea each:
 - :mod:`~embeddings.ulmfit.embedder`: the :class:`~embeddings.base.Embedder` adapter;
 - :mod:`~embeddings.ulmfit.training`: LM batching, perplexity, training from scratch;
 - :mod:`~embeddings.ulmfit.finetune`: the FiT step (LM fine-tuning on target text);
+- :mod:`~embeddings.ulmfit.classifier`: the ULMFiT classifier (concat pooling, gradual unfreezing);
 - :mod:`~embeddings.ulmfit.published`: downloading ``ulmfit-wt103``.
 
 Registry targets (see :mod:`embeddings.catalog`): ``load_ulmfit`` (``ulmfit``, ``path=``),

@@ -16,18 +16,16 @@ The vocabulary is kept: target-text words the source model does not know read as
 new model; the source is not changed. :func:`finetune_checkpoint` reads and writes
 checkpoint directories (any layout in, the ctxbench layout out).
 
-:func:`sst2_demo` shows the stage working: held-out perplexity on SST-2 dev sentences of
-a model before and after fine-tuning on SST-2 training sentences (files read through the
-dataset layer's checksummed :func:`~bench.datasets.fetching.fetch_file`). Measured with the
-default ``ulmfit-brown`` and default settings: fine-tuning on the first 8,000 SST-2 training
-phrases (82,929 tokens, 4 epochs, 59 s on one thread) took the perplexity of the 872 SST-2
-dev sentences from 218.5 to 123.3.
+The stage takes sentences as arguments and knows no dataset (the benchmark reads the data).
+Measured with the default ``ulmfit-brown`` and default settings: fine-tuning on the first
+8,000 GLUE SST-2 training phrases (82,929 tokens, 4 epochs, 59 s on one thread) took the
+perplexity of the 872 SST-2 dev sentences from 218.5 to 123.3. The classifier built on the
+adapted model is :mod:`embeddings.ulmfit.classifier`.
 """
 
 from __future__ import annotations
 
 import copy
-import csv
 import logging
 import time
 from collections.abc import Sequence
@@ -35,8 +33,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.datasets.fetching import fetch_file
-from bench.datasets.registry import DataFile
 from embeddings.ulmfit.checkpoint import LoadedLM, load_checkpoint, save_checkpoint
 from embeddings.ulmfit.model import AWDLSTM
 from embeddings.ulmfit.tokens import text_to_ids
@@ -134,34 +130,3 @@ def finetune_checkpoint(source: str | Path, texts: Sequence[Sequence[str]], targ
     meta = {**lm.meta, "finetuned_from": str(source), "finetune": result.summary()}
     save_checkpoint(result.model, lm.vocab.itos, target, meta)
     return result
-
-
-# -- the SST-2 demonstration ------------------------------------------------------------
-#: GLUE SST-2 files as in the data mirror's MANIFEST.tsv (no dataset-registry entry needed)
-SST2_TRAIN = DataFile("sst2/SST-2/train.tsv",
-                      "48eac26399f8456935f81dd9e3a745c1430adb6c62e233ccfe22db4a0d15d1d1",
-                      "https://dl.fbaipublicfiles.com/glue/data/SST-2.zip", "SST-2/train.tsv")
-SST2_DEV = DataFile("sst2/SST-2/dev.tsv",
-                    "54a9c12c77e402fc14d6a66a506f24d999f596b0176eb777c972cccc2f9cc4b0",
-                    "https://dl.fbaipublicfiles.com/glue/data/SST-2.zip", "SST-2/dev.tsv")
-
-
-def read_sst2_sentences(which: str = "train") -> list[list[str]]:
-    """The ``sentence`` column of GLUE SST-2 ``train`` or ``dev``, split on spaces."""
-    df = {"train": SST2_TRAIN, "dev": SST2_DEV}[which]
-    path = fetch_file(df, what=f"SST-2 {which}")
-    with open(path, encoding="utf-8", newline="") as f:
-        rows = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
-        return [r["sentence"].split() for r in rows if r["sentence"].strip()]
-
-
-def sst2_demo(lm: LoadedLM, *, n_train: int = 8000, settings: FineTuneSettings = FineTuneSettings(),
-              progress: bool | None = None) -> FineTuneResult:
-    """Fine-tune on the first ``n_train`` SST-2 training sentences; score SST-2 dev before/after.
-
-    The dev sentences are whole review sentences that never occur in training (GLUE's
-    train split is phrases of the training sentences only).
-    """
-    train = read_sst2_sentences("train")[:n_train]
-    dev = read_sst2_sentences("dev")
-    return finetune_lm(lm, train, settings, held_out=dev, progress=progress)

@@ -310,12 +310,30 @@ def tiny_brown():
     return embeddings.load("ulmfit-brown", tiny=True)
 
 
+def sst2_sentences(which: str) -> list[list[str]]:
+    """GLUE SST-2 train or dev sentences (the benchmark's checksummed copy; only the tests read it)."""
+    from bench.datasets.classification import load_classification
+
+    return [list(s) for s in load_classification("sst2", which).sentences]
+
+
+@pytest.mark.slow
+def test_full_brown_stand_in_and_sst2_finetuning() -> None:
+    from embeddings.ulmfit.finetune import finetune_lm
+
+    emb = embeddings.load("ulmfit-brown")
+    meta = emb.lms[0].meta
+    assert meta["held_out_perplexity"] < len(emb.lms[0].vocab) / 10
+    result = finetune_lm(emb.lms[0], sst2_sentences("train")[:4000], held_out=sst2_sentences("dev"))
+    assert result.perplexity_after < 0.8 * result.perplexity_before, result.summary()
+
+
 def test_finetuning_lowers_held_out_perplexity_on_target_text(tiny_brown, tmp_path: Path) -> None:
-    from embeddings.ulmfit.finetune import FineTuneSettings, finetune_checkpoint, read_sst2_sentences
+    from embeddings.ulmfit.finetune import FineTuneSettings, finetune_checkpoint
 
     source = tiny_brown.lms[0]
-    train = read_sst2_sentences("train")[:1500]
-    held = read_sst2_sentences("dev")[:150]
+    train = sst2_sentences("train")[:1500]
+    held = sst2_sentences("dev")[:150]
     settings = FineTuneSettings(epochs=4, lr=1e-2, batch_size=8, bptt=35)
     src_dir = save_checkpoint(source.model, source.vocab.itos, tmp_path / "src")
     before_weights = {k: v.clone() for k, v in source.model.state_dict().items()}
