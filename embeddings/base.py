@@ -339,3 +339,19 @@ class SubwordTokenizing(Protocol):
     def tokenizer_kind(self) -> str:
         """The tokenizer's algorithm, e.g. ``"WordPiece"`` or ``"BPE (byte-level)"``."""
         ...
+
+
+@runtime_checkable
+class FineTunable(Protocol):
+    """An optional capability: a model that can be fine-tuned end to end as a sentence classifier.
+
+    ULMFiT (the AWD-LSTM with gradual unfreezing) and transformers (a classification head)
+    implement it; the benchmark's fine-tuning task uses it, so it needs no family branch.
+    """
+
+    def finetune_classifier(self, sentences: Sequence[Sequence[str]], labels: Sequence[Any], *,
+                            dev_sentences: Sequence[Sequence[str]] | None = None,
+                            dev_labels: Sequence[Any] | None = None, seed: int = 0,
+                            **settings: Any) -> Any:
+        """Fine-tune a copy of the model on labelled sentences; the result has ``predict(sentences)``."""
+        ...

@@ -43,6 +43,8 @@ _LAZY = {
 CLASSIFICATION_SETS = ("sst2", "mr", "cr", "subj", "mpqa", "trec")
 for _name in CLASSIFICATION_SETS:
     _LAZY[_name] = ("bench.tasks.classification:ClassificationTask", {"dataset": _name})
+# the fine-tuning regime (ULMFiT, transformers) beside the frozen features, on SST-2's test items
+_LAZY["sst2-finetune"] = ("bench.tasks.finetune:FinetuneTask", {})
 for _name, (_target, _bound) in _LAZY.items():
     registry.register(_name, LazyFactory(_target, **_bound), description=_name)
 

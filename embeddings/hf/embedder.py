@@ -320,6 +320,15 @@ class HFEmbedder(Embedder):
 
         return tokenization_stats(self, sentences)
 
+    def finetune_classifier(self, sentences: Sequence[Sequence[str]], labels: Sequence[Any], *,
+                            dev_sentences: Sequence[Sequence[str]] | None = None,
+                            dev_labels: Sequence[Any] | None = None, seed: int = 0, **settings: Any) -> Any:
+        """Fine-tune a copy of this checkpoint with a classification head (:mod:`embeddings.hf.finetune`)."""
+        from embeddings.hf.finetune import FinetuneSettings, finetune_embedder
+
+        return finetune_embedder(self, sentences, labels, dev_sentences=dev_sentences, dev_labels=dev_labels,
+                                 settings=FinetuneSettings(**{**settings, "seed": seed}))
+
     def tokenizer_kind(self) -> str:
         """'WordPiece', 'BPE (byte-level)', ...: the tokenizer's model, not its wrapper class."""
         kind = type(self.tokenizer.backend_tokenizer.model).__name__

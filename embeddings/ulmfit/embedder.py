@@ -14,6 +14,7 @@ the concatenation [forward, backward] and ``direction`` is ``"bi"``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -73,6 +74,16 @@ class UlmfitEmbedder(Embedder):
     def config(self) -> dict[str, Any]:
         return {"name": self.name, **self._options, "markers": self.markers,
                 "backward": self.direction == "bi"}
+
+    def finetune_classifier(self, sentences: Sequence[Sequence[str]], labels: Sequence[Any], *,
+                            dev_sentences: Sequence[Sequence[str]] | None = None,
+                            dev_labels: Sequence[Any] | None = None, seed: int = 0, **settings: Any) -> Any:
+        """ULMFiT's recipe on the forward LM: LM fine-tuning on the task text, then the classifier with
+        gradual unfreezing (:mod:`embeddings.ulmfit.classifier`)."""
+        from embeddings.ulmfit.classifier import ClassifierSettings, train_ulmfit_classifier
+
+        return train_ulmfit_classifier(self, sentences, labels, dev_sentences=dev_sentences, dev_labels=dev_labels,
+                                       settings=ClassifierSettings(**{**settings, "seed": seed}))
 
     def weights_identity(self) -> str:
         if self._identity is None:
