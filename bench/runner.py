@@ -139,11 +139,14 @@ def plan_run(suite: Suite, store: ResultStore, *, rerun: bool = False) -> list[M
     return works
 
 
-def complete_identities(work: ModelWork, emb: Embedder, done: set[str], rerun: bool) -> None:
-    """For a model named only once loaded: its fingerprint completes the cells' keys."""
+def complete_identities(work: ModelWork, emb: Embedder | str, done: set[str], rerun: bool) -> None:
+    """For a model named only once loaded: its fingerprint completes the cells' keys.
+
+    ``emb`` is the loaded model, or its fingerprint (an executor that loaded it in another process).
+    """
     if work.identity is not None:
         return
-    work.identity = f"fingerprint:{emb.fingerprint()}"
+    work.identity = f"fingerprint:{emb if isinstance(emb, str) else emb.fingerprint()}"
     todo = []
     for spec, task, _ in work.todo:
         cid = cell_identity(work.spec, work.identity, spec, task)
@@ -199,11 +202,12 @@ def run_cell(task: Task, source: VectorSource, spec: TaskSpec, cid: CellIdentity
     """Score one task on a model's source; a failure becomes a failed cell."""
     t1 = time.perf_counter()
     try:
-        if prepare_alone and isinstance(source, PlannedSource):
+        prepare = getattr(source, "prepare", None)  # a PlannedSource, or one like it (the ray executor's)
+        if prepare_alone and callable(prepare):
             # the shared embedding step failed: this task's own inputs, alone, decide its fate
             req = task.inputs()
             if req:
-                source.prepare(req)
+                prepare(req)
         out = task.run(source)
         return Cell(
             key=cid.key, slot=cid.slot, embedder=emb_spec.name, task=spec.name, status="ok", identity=cid,

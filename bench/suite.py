@@ -11,6 +11,7 @@ A suite is YAML::
     tasks:
       - simlex999
       - {name: wic, settings: {max_train: 2000}}
+    executor: local                   # or ray; with ray:, the cluster resources (bench.executors.resources)
 
 Names are checked against the registries when the suite is read, with did-you-mean.
 
@@ -29,6 +30,7 @@ from typing import Any
 
 import yaml
 
+from bench.executors.resources import RaySettings
 from embeddings.support.errors import ConfigError, UnknownName
 
 SUITES_DIR = Path(__file__).parent / "suites"
@@ -75,6 +77,8 @@ class Suite:
     executor: str = "local"
     #: per-model task settings (a cap for a slow model): (embedder names, task names, settings)
     overrides: tuple[tuple[frozenset[str], frozenset[str], tuple[tuple[str, Any], ...]], ...] = ()
+    #: what the ray executor asks of the cluster per model actor and per cell; never part of an identity
+    ray: RaySettings = field(default_factory=RaySettings)
 
     def tasks_for(self, embedder: EmbedderSpec) -> list[TaskSpec]:
         """The suite's tasks with the settings this embedder gets (overrides applied, in order)."""
@@ -89,7 +93,7 @@ class Suite:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], source: str = "<dict>") -> Suite:
-        keys = {"name", "description", "settings", "embedders", "tasks", "tasks_from", "executor", "overrides"}
+        keys = {"name", "description", "settings", "embedders", "tasks", "tasks_from", "executor", "overrides", "ray"}
         unknown = set(d) - keys
         if unknown:
             raise ConfigError(f"{source}: unknown suite keys {sorted(unknown)}; allowed: {', '.join(sorted(keys))}")
@@ -117,6 +121,13 @@ class Suite:
             common = {}
         if not embs or not tasks:
             raise ConfigError(f"{source}: a suite needs at least one embedder and one task")
+        ray = RaySettings.from_dict(d.get("ray"), source)
+        for name in ray.resources:  # a misspelt name would silently get the default resources
+            if name not in {n for n, _ in embs}:
+                from embeddings.registries import suggest
+
+                raise ConfigError(f"{source}: ray.resources.{name}: not an embedder of this suite; "
+                                  f"{suggest(name, [n for n, _ in embs])}embedders: {', '.join(n for n, _ in embs)}")
         return cls(
             name=str(d.get("name") or Path(source).stem),
             embedders=[EmbedderSpec(n, o) for n, o in embs],
@@ -125,6 +136,7 @@ class Suite:
             source=source,
             executor=executor,
             overrides=tuple(overrides),
+            ray=ray,
         )
 
     @classmethod
@@ -173,7 +185,7 @@ class Suite:
             ts = [t for t in ts if t.name in tasks] + [TaskSpec(n) for n in extra]
         if limit is not None:
             ts = [TaskSpec(t.name, {**t.settings, "limit": limit}) for t in ts]
-        return Suite(self.name, embs, ts, self.description, self.source, self.executor, self.overrides)
+        return Suite(self.name, embs, ts, self.description, self.source, self.executor, self.overrides, self.ray)
 
 
 def _entry(item: Any, field_name: str, source: str, section: str) -> tuple[str, dict[str, Any]]:
