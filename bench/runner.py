@@ -164,6 +164,14 @@ def describe(work: ModelWork, emb: Embedder, load_seconds: float) -> dict[str, A
                                                  "machine": machine_info()})
 
 
+def embedding_stats(source: VectorSource) -> dict[str, Any]:
+    """What the shared embedding step cost (recorded with each cell; :mod:`bench.costs` scales it)."""
+    if not isinstance(source, PlannedSource):
+        return {}
+    return {"embed_seconds": round(source.seconds, 3), "embedded_words": source.words,
+            "embedded_items": source.computed}
+
+
 def prepare_source(emb: Embedder, tasks: list[Task]) -> tuple[VectorSource, BaseException | None]:
     """The source the tasks of one model read from, with their declared inputs embedded.
 

@@ -48,8 +48,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.cell import Cell, CellIdentity
-from bench.executors.resources import RaySettings, demand, fits
 from bench.executors.ray_worker import ModelHost, score_cell
+from bench.executors.resources import RaySettings, demand, fits
 from bench.runner import Loader, ModelWork, RunSummary, complete_identities, failed_cell, log_failure, plan_run
 from bench.store import ResultStore
 from bench.suite import Suite, TaskSpec

@@ -27,7 +27,7 @@ actor's methods:
 >>> info, error = host.prepare("random:{}", [get_task("ws353", limit=5)])
 >>> src = RemoteSource(_Local(host), loaded["meta"])
 >>> src.words_alone(["tiger", "cat"])[0].shape
-(2, 1, 300)
+(2, 1, 50)
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from bench.cell import Cell, CellIdentity
-from bench.runner import Loader, ModelWork, describe, prepare_source, run_cell
+from bench.runner import Loader, ModelWork, describe, embedding_stats, prepare_source, run_cell
 from bench.suite import EmbedderSpec, TaskSpec
 from bench.tasks import Task
 from bench.vectors import PlannedSource, Requests, VectorSource
@@ -97,6 +97,7 @@ class ModelHost:
         work = ModelWork(self.spec, identity)
         info = describe(work, self.emb, self.load_seconds)
         self.source, error = prepare_source(self.emb, tasks)
+        info = {**info, **embedding_stats(self.source)}
         return info, None if error is None else f"{type(error).__name__}: {error}"
 
     def fetch(self, requests: Requests) -> Packed:

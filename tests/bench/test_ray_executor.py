@@ -188,9 +188,9 @@ def test_a_cell_that_raises_or_crashes_on_a_worker_fails_alone(cluster, tmp_path
 
 
 def test_a_killed_driver_resumes_without_duplicates(cluster, tmp_path, monkeypatch):
-    suite = {"name": "k", "settings": {"n_boot": 200},
+    suite = {"name": "k", "settings": {"n_boot": 50},
              "embedders": ["random", {"name": "random", "options": {"seed": 1}}],
-             "tasks": ["ws353", "ws353-sim", "ws353-rel", "simlex999", "men", "rg65"],
+             "tasks": ["ws353", "ws353-sim", "simlex999", "rg65"],
              "ray": {"default": {"num_cpus": 0.5}, "cell": {"num_cpus": 1}}}
     (tmp_path / "k.yaml").write_text(json.dumps(suite))  # JSON is YAML
     out = tmp_path / "results"
@@ -199,22 +199,22 @@ def test_a_killed_driver_resumes_without_duplicates(cluster, tmp_path, monkeypat
     proc = subprocess.Popen([sys.executable, "-m", "bench.cli", "run", str(tmp_path / "k.yaml"), "--executor", "ray",
                              "--out", str(out), "--no-report"], env=env, cwd=tmp_path,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 80
     store = out / "cells.jsonl"
     while time.monotonic() < deadline and proc.poll() is None:
-        if store.exists() and store.read_bytes().count(b"\n") >= 2:
+        if store.exists() and store.read_bytes().count(b"\n") >= 1:
             break
         time.sleep(0.02)
     assert proc.poll() is None, f"the run ended before it could be killed: {proc.stderr.read().decode()[-2000:]}"
     proc.send_signal(signal.SIGKILL)
     proc.wait(30)
-    before = [json.loads(line) for line in store.read_text().splitlines() if line.endswith("}")]
-    assert 2 <= len(before) < 12, "killed mid-run: some cells stored, not all"
+    before = [json.loads(line) for line in store.read_bytes().split(b"\n")[:-1]]  # complete lines only
+    assert 1 <= len(before) < 8, "killed mid-run: some cells stored, not all"
 
     monkeypatch.setenv("CTXBENCH_CACHE", str(tmp_path / "cache"))
     summary = run_suite(Suite.load(tmp_path / "k.yaml"), ResultStore(out), executor="ray")
     keys = [r.key for r in ResultStore(out).records()]
-    assert len(keys) == len(set(keys)) == 12
-    assert summary.skipped == len(before) and summary.ran == 12 - len(before) and summary.failed == 0
+    assert len(keys) == len(set(keys)) == 8
+    assert summary.skipped == len(before) and summary.ran == 8 - len(before) and summary.failed == 0
     lines = store.read_text().splitlines()
-    assert len(lines) == 12 and all(json.loads(line)["status"] == "ok" for line in lines)
+    assert len(lines) == 8 and all(json.loads(line)["status"] == "ok" for line in lines)
