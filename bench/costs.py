@@ -15,8 +15,9 @@ settings it ran with. The estimate scales those measurements to the target suite
 - **Size.** A checkpoint the store has not run is scaled from the measured model of its
   family with the largest known size: per-word compute in proportion to parameters that run
   per token (transformers: 12·layers·width², the non-embedding count of Kaplan et al. 2020;
-  LSTMs: their recurrent weights), and so is load time; static models cost nothing per word,
-  and their load and analogy time scale with the number of stored vectors.
+  LSTMs: their recurrent weights), and so is load time. Static models cost nothing per word:
+  their load time scales with the number of stored vectors, their cells not at all (analogy
+  over a wider model's vocabulary is underestimated; its candidates are capped at 300k words).
 - **Machine.** A "model slot" (an actor: a GPU, or a group of ``--cpus-per-model`` cores)
   runs a model as fast as the machine that made the store ran it, or ``--gpu-speedup`` times
   faster on a GPU; a cell uses one core. Models are packed on the slots longest first (LPT);
@@ -259,8 +260,9 @@ def estimate(store: ResultStore, suite: Suite, models: Sequence[str] | None = No
         static = ref.family in STATIC_FAMILIES or not ref.contextual
         per_word = ref.seconds_per_word
         embed = 0.0 if static or per_word is None else per_word * work.words(specs) * ratio
-        # without a recorded embedding step, a contextual model's embedding is inside its cells' seconds
-        cell_ratio = ratio if (static or per_word is None) else 1.0
+        # without a recorded embedding step, a contextual model's embedding is inside its cells' seconds;
+        # a static model's lookups are, and cost the same whatever its size
+        cell_ratio = ratio if (per_word is None and not static) else 1.0
         cells = 0.0
         rate = _seconds_per_vector(ref, work)
         for s in specs:
@@ -287,7 +289,8 @@ def estimate(store: ResultStore, suite: Suite, models: Sequence[str] | None = No
         f"{slots} model slots ({slot_text}), {cpus} cores for cells (one each)",
         "embedding scales with the words of the suite's declared inputs, cells with their vectors",
         "unmeasured checkpoints: per-word compute and load time in proportion to size (parameters run per word; "
-        "vectors for static models), from the largest measured model of the family",
+        "vectors for static models, whose cells are taken as measured), from the largest measured model of the "
+        "family",
         "wall-clock = longest-first makespan of load+embed over the slots + cell seconds / cores",
     ]
     return Estimate(rows, suite.name, cpus, gpus, slots, wall, assumptions)

@@ -227,7 +227,9 @@ class RayExecutor:
 
         admit()
         while inflight:
-            ready, _ = ray.wait(list(inflight), num_returns=1)
+            ready, rest = ray.wait(list(inflight), num_returns=1)
+            if rest:  # and whatever else is ready now: one pass over the refs per batch, not per result
+                ready += ray.wait(rest, num_returns=len(rest), timeout=0)[0]
             for ref in ready:
                 kind, m, spec, cid = inflight.pop(ref)
                 try:

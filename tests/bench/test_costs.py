@@ -70,9 +70,20 @@ def test_unmeasured_checkpoints_scale_by_size_from_their_family(store):
     assert rows["bert-large-uncased"].cell_seconds == pytest.approx(rows["minilm-l6"].cell_seconds)
     vec = 2_196_017 * 300 / (400_000 * 50)
     assert rows["glove-840b-300d"].load_seconds == pytest.approx(4.0 * vec)
-    assert rows["glove-840b-300d"].cell_seconds == pytest.approx(rows["glove-6b-50d"].cell_seconds * vec)
+    assert rows["glove-840b-300d"].cell_seconds == pytest.approx(rows["glove-6b-50d"].cell_seconds)  # lookups
     assert "no measured elmo model" in rows["elmo-small"].basis and math.isnan(rows["elmo-small"].total)
     assert rows["no-such-model"].basis == "no size known"
+
+
+def test_without_a_recorded_embedding_step_the_cells_carry_it(tmp_path):
+    store = ResultStore(tmp_path)
+    info = {"family": "bert", "contextual": True, "layers": ["emb"] + [str(k) for k in range(1, 7)],
+            "layer_dims": [384] * 7, "load_seconds": 1.0}  # an older store: no embed_seconds
+    store.add(cell("minilm-l6", "simlex999", {}, 5.0, info))
+    suite = Suite.from_dict({"embedders": ["minilm-l6"], "tasks": ["simlex999"]})
+    mini, large = estimate(store, suite, ["minilm-l6", "bert-large-uncased"], cpus=2).rows
+    assert mini.embed_seconds == large.embed_seconds == 0.0 and mini.cell_seconds == 5.0
+    assert large.cell_seconds == pytest.approx(5.0 * (24 * 1024**2) / (6 * 384**2))
 
 
 def test_wall_clock_packs_models_longest_first_then_spreads_cells(store):
