@@ -218,3 +218,17 @@ def test_a_killed_driver_resumes_without_duplicates(cluster, tmp_path, monkeypat
     assert summary.skipped == len(before) and summary.ran == 8 - len(before) and summary.failed == 0
     lines = store.read_text().splitlines()
     assert len(lines) == 8 and all(json.loads(line)["status"] == "ok" for line in lines)
+
+
+def test_requests_the_cluster_cannot_meet_fail_and_a_lone_actor_scores_its_own_cells(cluster, tmp_path, monkeypatch):
+    suite = {"name": "c", "settings": {"n_boot": 50}, "embedders": ["random", "ray-test-context"],
+             "tasks": ["ws353", "polysemy-probe"],
+             # every CPU to the actor: no room for a cell beside it; a GPU the cluster does not have
+             "ray": {"default": {"num_cpus": 2}, "resources": {"random": {"num_gpus": 1}}}}
+    summary = run_in(tmp_path, "ray", suite, monkeypatch)
+    by = {(c.embedder, c.task): c for c in ResultStore(tmp_path / "results").cells()}
+    assert (summary.ran, summary.failed) == (2, 2)
+    assert by[("ray-test-context", "ws353")].ok and by[("ray-test-context", "polysemy-probe")].ok
+    gpu = by[("random", "ws353")]
+    assert gpu.stage == "load" and "asks for" in gpu.error and "'GPU': 0.0" in gpu.error
+    assert not [line for line in (tmp_path / "loads.jsonl").read_text().splitlines() if '"random"' in line]
