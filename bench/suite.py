@@ -11,7 +11,9 @@ A suite is YAML::
     tasks:
       - simlex999
       - {name: wic, settings: {max_train: 2000}}
-    executor: local                   # or ray; with ray:, the cluster resources (bench.executors.resources)
+    executor: local                   # or ray (``ctxbench run --executor`` overrides it)
+    ray: {resources: {minilm-l6: {num_gpus: 1}}}   # what each model's Ray actor asks for
+                                      # (bench.executors.resources; never part of a cell's identity)
 
 Names are checked against the registries when the suite is read, with did-you-mean.
 
