@@ -43,9 +43,11 @@ seeds: install
 report: install
 	$(BIN)/ctxbench report results
 
-# the test environment adds fastai (reference for one ULMFiT test; not a runtime dependency)
+# the test environment adds fastai (reference for one ULMFiT test; not a runtime dependency) and
+# the ray extra (the ray executor's tests); ray and its dependencies are pinned in requirements.lock
 $(VENV)/.installed-test: $(VENV)/.installed requirements-fastai.txt
 	$(PIPC) --no-deps -r requirements-fastai.txt
+	$(PIPC) -c requirements.lock --no-build-isolation -e ".[ray]"
 	touch $@
 
 test: install $(VENV)/.installed-test
@@ -74,7 +76,7 @@ lock:
 	rm -rf /tmp/ctxbench-lock && $(PYTHON) -m venv /tmp/ctxbench-lock
 	/tmp/ctxbench-lock/bin/python -m pip install -q --upgrade "pip>=24"
 	/tmp/ctxbench-lock/bin/python -m pip install -q -c constraints.txt torch==2.13.0
-	/tmp/ctxbench-lock/bin/python -m pip install -q -c constraints.txt -e ".[test]"
+	/tmp/ctxbench-lock/bin/python -m pip install -q -c constraints.txt -e ".[test,ray]"
 	{ echo "# Exact versions the tests and results were produced with (resolved in a fresh venv from pyproject.toml)."; \
 	  echo "# Regenerate: make lock. torch is pinned in constraints.txt."; \
 	  /tmp/ctxbench-lock/bin/python -m pip freeze --exclude-editable | grep -viE "^(torch|ctxbench)[=@ ]"; \

@@ -139,11 +139,14 @@ def plan_run(suite: Suite, store: ResultStore, *, rerun: bool = False) -> list[M
     return works
 
 
-def complete_identities(work: ModelWork, emb: Embedder, done: set[str], rerun: bool) -> None:
-    """For a model named only once loaded: its fingerprint completes the cells' keys."""
+def complete_identities(work: ModelWork, emb: Embedder | str, done: set[str], rerun: bool) -> None:
+    """For a model named only once loaded: its fingerprint completes the cells' keys.
+
+    ``emb`` is the loaded model, or its fingerprint (an executor that loaded it in another process).
+    """
     if work.identity is not None:
         return
-    work.identity = f"fingerprint:{emb.fingerprint()}"
+    work.identity = f"fingerprint:{emb if isinstance(emb, str) else emb.fingerprint()}"
     todo = []
     for spec, task, _ in work.todo:
         cid = cell_identity(work.spec, work.identity, spec, task)
@@ -159,6 +162,14 @@ def describe(work: ModelWork, emb: Embedder, load_seconds: float) -> dict[str, A
     return describe_for_results(work.spec.name, {**emb.describe(), "options": work.spec.options,
                                                  "load_seconds": round(load_seconds, 3), "identity": work.identity,
                                                  "machine": machine_info()})
+
+
+def embedding_stats(source: VectorSource) -> dict[str, Any]:
+    """What the shared embedding step cost (recorded with each cell; :mod:`bench.costs` scales it)."""
+    if not isinstance(source, PlannedSource):
+        return {}
+    return {"embed_seconds": round(source.seconds, 3), "embedded_words": source.words,
+            "embedded_items": source.computed}
 
 
 def prepare_source(emb: Embedder, tasks: list[Task]) -> tuple[VectorSource, BaseException | None]:
@@ -199,11 +210,12 @@ def run_cell(task: Task, source: VectorSource, spec: TaskSpec, cid: CellIdentity
     """Score one task on a model's source; a failure becomes a failed cell."""
     t1 = time.perf_counter()
     try:
-        if prepare_alone and isinstance(source, PlannedSource):
+        prepare = getattr(source, "prepare", None)  # a PlannedSource, or one like it (the ray executor's)
+        if prepare_alone and callable(prepare):
             # the shared embedding step failed: this task's own inputs, alone, decide its fate
             req = task.inputs()
             if req:
-                source.prepare(req)
+                prepare(req)
         out = task.run(source)
         return Cell(
             key=cid.key, slot=cid.slot, embedder=emb_spec.name, task=spec.name, status="ok", identity=cid,

@@ -11,6 +11,9 @@ A suite is YAML::
     tasks:
       - simlex999
       - {name: wic, settings: {max_train: 2000}}
+    executor: local                   # or ray (``ctxbench run --executor`` overrides it)
+    ray: {resources: {minilm-l6: {num_gpus: 1}}}   # what each model's Ray actor asks for
+                                      # (bench.executors.resources; never part of a cell's identity)
 
 Names are checked against the registries when the suite is read, with did-you-mean.
 
@@ -30,6 +33,7 @@ from typing import Any
 
 import yaml
 
+from bench.executors.resources import RaySettings
 from embeddings.support.errors import ConfigError, UnknownName
 
 SUITES_DIR = Path(__file__).parent / "suites"
@@ -78,6 +82,8 @@ class Suite:
     executor: str = "local"
     #: per-model task settings (a cap for a slow model): (embedder names, task names, settings)
     overrides: tuple[tuple[frozenset[str], frozenset[str], tuple[tuple[str, Any], ...]], ...] = ()
+    #: what the ray executor asks of the cluster per model actor and per cell; never part of an identity
+    ray: RaySettings = field(default_factory=RaySettings)
 
     def tasks_for(self, embedder: EmbedderSpec) -> list[TaskSpec]:
         """The suite's tasks with the settings this embedder gets (overrides applied, in order)."""
@@ -140,6 +146,13 @@ class Suite:
         if not embs or not tasks:
             raise ConfigError(f"{source}: key {'embedders' if not embs else 'tasks'!r}: a suite needs at least "
                               "one embedder and one task")
+        ray = RaySettings.from_dict(d.get("ray"), source)
+        for name in ray.resources:  # a misspelt name would silently get the default resources
+            if name not in {n for n, _ in embs}:
+                from embeddings.registries import suggest
+
+                raise ConfigError(f"{source}: key 'ray.resources.{name}': not an embedder of this suite; "
+                                  f"{suggest(name, [n for n, _ in embs])}embedders: {', '.join(n for n, _ in embs)}")
         suite = cls(
             name=str(d.get("name") or Path(source).stem),
             embedders=[EmbedderSpec(n, o) for n, o in embs],
@@ -148,6 +161,7 @@ class Suite:
             source=source,
             executor=executor,
             overrides=tuple(overrides),
+            ray=ray,
         )
         for section, specs in (("embedders", suite.embedders), ("tasks", suite.tasks)):
             keys = [spec.key for spec in specs]
@@ -218,10 +232,10 @@ class Suite:
             ts = [t for t in ts if t.name in tasks] + [TaskSpec(n) for n in extra]
         if limit is not None:
             ts = [TaskSpec(t.name, {**t.settings, "limit": limit}, t.only) for t in ts]
-        return Suite(self.name, embs, ts, self.description, self.source, self.executor, self.overrides)
+        return Suite(self.name, embs, ts, self.description, self.source, self.executor, self.overrides, self.ray)
 
 
-_SUITE_KEYS = ("name", "description", "settings", "embedders", "tasks", "tasks_from", "executor", "overrides")
+_SUITE_KEYS = ("name", "description", "settings", "embedders", "tasks", "tasks_from", "executor", "overrides", "ray")
 #: the most values (after YAML aliases are expanded) that a suite's settings may hold
 _MAX_VALUES = 10_000
 

@@ -13,6 +13,7 @@ from bench.runner import (
     RunSummary,
     complete_identities,
     describe,
+    embedding_stats,
     failed_cell,
     log_failure,
     plan_run,
@@ -70,6 +71,7 @@ class LocalExecutor:
                 continue
             info = describe(work, emb, load_seconds)
             source, prepare_error = prepare_source(emb, [task for _, task, _ in work.todo])
+            info = {**info, **embedding_stats(source)}
             for spec, task, cid in work.todo:
                 assert cid is not None
                 bar.set_postfix_str(f"{work.spec.name} / {spec.name}")

@@ -13,6 +13,7 @@ Without a disk cache (``cache=None``) the prepared items are held in memory.
 from __future__ import annotations
 
 import logging
+import time
 
 from bench.vectors.cache import EmbeddingCache, item_key
 from bench.vectors.requests import Requests
@@ -38,6 +39,8 @@ class PlannedSource(VectorSource):
         self.computed = 0  # items embedded by prepare() (cache misses)
         self.reused = 0  # items found in the disk cache by prepare()
         self.unplanned = 0  # items tasks read that prepare() was not told about
+        self.seconds = 0.0  # wall-clock seconds prepare() spent embedding (what cost estimates scale)
+        self.words = 0  # words of the sentences prepare() embedded
 
     def prepare(self, requests: Requests, *, progress: bool | None = None) -> None:
         """Make every requested item available; embed what the cache does not have."""
@@ -58,12 +61,15 @@ class PlannedSource(VectorSource):
             return
         logger.info("%s: embedding %d of %d requested items (%d sentences)", self.name, missing.n_vectors,
                     len(keys), len(missing.sentences()))
+        start = time.perf_counter()
+        self.words += sum(map(len, missing.sentences()))
         for rows in compute(self.embedder, missing, progress=progress):
             self.computed += len(rows)
             if self.cache is not None:
                 self.cache.put_many((item_key(s, item), vec, oov) for s, item, vec, oov in rows)
             else:
                 self._memory.update(((s, item), (vec, oov)) for s, item, vec, oov in rows)
+        self.seconds += time.perf_counter() - start
 
     def fetch(self, requests: Requests) -> Table:
         wanted = [(s, i) for s, pos in requests.targets.items() for i in pos]

@@ -18,7 +18,7 @@ def make_cell(i: int, status: str = "ok", version: str = "1") -> Cell:
     res = TaskResult(task=f"t{i}", embedder=f"e{i % 3}", layer="emb", metric="accuracy", value=0.5, ci_low=0.4,
                      ci_high=float("nan"), n=10, total=12, protocol={"limit": None}, checkpoint="ck")
     sel = Selection("emb", "only layer", 0.5, 0.4, 0.6, 3, "test",
-                    ItemScores(("a", "b", "c"), (1.0, 0.0, 1.0), (), "accuracy"))
+                    ItemScores(("a", "b", "c"), (1.0, 0.0, 1.0), (), "accuracy"), dev_value=0.45)
     return Cell(key=ident.key, slot=ident.slot, embedder=ident.embedder, task=ident.task, status=status,
                 identity=ident, results=(res,), selection=sel)
 
