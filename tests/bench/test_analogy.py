@@ -40,7 +40,7 @@ def google_subset(tmp_path_factory) -> tuple[list[Question], str]:
 
 def _task(questions: list[Question], **settings) -> AnalogyTask:
     task = get_task("analogy-google", n_boot=100, **settings)
-    task.questions = lambda: questions  # the same scoring code, on a subset
+    task.split_questions = lambda: questions  # the same scoring code, on a subset as the whole dataset
     return task
 
 
@@ -168,7 +168,8 @@ def test_msr_sections_and_settings(glove):
     out = get_task("analogy-msr", restrict_vocab=20_000, n_boot=50, limit=1500).run(glove)
     (r,) = out.results
     assert set(r.extra["sections"]) == {q.section for q in load_questions("msr-analogy")[:1500]}
-    assert r.n <= r.total == 1500 and 0.1 < r.value < 0.9
+    # coverage: the whole dataset is the total, the cap is the sample, n what was scored
+    assert r.n <= r.sampled == 1500 and r.total == len(load_questions("msr-analogy")) and 0.1 < r.value < 0.9
     with pytest.raises(ValueError, match="method"):
         get_task("analogy-google", method="3cosavg")
 
