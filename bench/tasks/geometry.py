@@ -45,7 +45,7 @@ from bench.datasets.corpora import brown_split
 from bench.tasks.base import Task, TaskMeta, TaskOutput, stable_fraction
 from bench.tasks.context_vectors import normalize
 from bench.tasks.standardize import CITATION as STANDARDIZE_CITATION
-from bench.tasks.standardize import Standardizer, describe_sample, fit_on_sample, sample_requests
+from bench.tasks.standardize import DEFAULT_SENTENCES, Standardizer, describe_sample, fit_on_sample, sample_requests
 from bench.vectors import Requests, VectorSource
 
 __all__ = ["GeometryTask", "intra_sentence_similarity", "self_similarity"]
@@ -128,7 +128,7 @@ class GeometryTask(Task):
         "min_occurrences": 5,
         "max_occurrences": 20,
         "n_pairs": 2000,
-        "standardize_sentences": 300,
+        "standardize_sentences": DEFAULT_SENTENCES,
     }
 
     def _eligible(self) -> list[tuple[int, tuple[str, ...]]]:

@@ -46,7 +46,7 @@ from bench.stats import bootstrap_ci, spearman
 from bench.tasks.base import ItemScores, Selection, Task, TaskMeta, TaskOutput, stable_fraction
 from bench.tasks.context_vectors import row_cosine
 from bench.tasks.standardize import CITATION as STANDARDIZE_CITATION
-from bench.tasks.standardize import Standardizer, describe_sample, fit_on_sample, sample_requests
+from bench.tasks.standardize import DEFAULT_SENTENCES, Standardizer, describe_sample, fit_on_sample, sample_requests
 from bench.vectors import Requests, VectorSource
 
 logger = logging.getLogger(__name__)
@@ -98,7 +98,8 @@ def select_by_dev_half(
 class SimilarityTask(Task):
     """Spearman correlation of cosine similarities with human ratings on one pair dataset."""
 
-    defaults: dict[str, Any] = {"dataset": "ws353", "oov": "drop", "dev_fraction": 0.5, "standardize_sentences": 300}
+    defaults: dict[str, Any] = {"dataset": "ws353", "oov": "drop", "dev_fraction": 0.5,
+                                "standardize_sentences": DEFAULT_SENTENCES}
     choices = {"oov": ("drop", "mean")}
 
     def __init__(self, **settings: Any) -> None:

@@ -49,8 +49,9 @@ from bench.tasks.base import Task, TaskMeta, TaskOutput, stable_fraction
 from bench.tasks.context_vectors import crop, row_cosine
 from bench.tasks.similarity import embed_words_alone, select_by_dev_half
 from bench.tasks.standardize import CITATION as STANDARDIZE_CITATION
-from bench.tasks.standardize import Standardizer, describe_sample, fit_on_sample, sample_requests
-from bench.vectors import Requests, VectorSource
+from bench.tasks.standardize import DEFAULT_SENTENCES, Standardizer, describe_sample, fit_on_sample, sample_requests
+from bench.vectors import Requests, VectorSource, as_source
+from embeddings.base import Embedder
 
 __all__ = ["StaticFromContextualTask", "aggregate_vectors", "context_items", "find_contexts"]
 
@@ -91,7 +92,7 @@ def context_items(contexts: dict[str, list[tuple[int, int]]], sentences: tuple[t
 
 
 def aggregate_vectors(
-    embedder: VectorSource,
+    embedder: VectorSource | Embedder,
     contexts: dict[str, list[tuple[int, int]]],
     sentences: tuple[tuple[str, ...], ...],
     window: int | None,
@@ -102,6 +103,7 @@ def aggregate_vectors(
 
     Read in chunks of ``chunk`` occurrences, so memory stays bounded however many contexts.
     """
+    embedder = as_source(embedder)
     owners, sents, idx = context_items(contexts, sentences, window)
     sums: dict[str, np.ndarray] = {}
     counts: dict[str, int] = {}
@@ -145,7 +147,7 @@ class StaticFromContextualTask(Task):
         "n_contexts": 2,
         "window": 5,
         "dev_fraction": 0.5,
-        "standardize_sentences": 300,
+        "standardize_sentences": DEFAULT_SENTENCES,
     }
 
     def __init__(self, **settings: Any) -> None:
