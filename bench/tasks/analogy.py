@@ -24,8 +24,11 @@ Protocol
 - Main metric: accuracy of ``method`` (3CosAdd by default); the other method, per-section
   accuracies (and semantic / syntactic totals for the Google set) are in ``extra``. 95% CI:
   percentile bootstrap over questions.
+- Coverage: ``total`` is every question of the dataset; with ``limit`` the first ``limit``
+  questions are attempted (``sampled``); ``n`` are those scored.
 - Layer selection: questions are split in halves by a hash of the question (the same for
-  every model); the layer with the best dev-half accuracy is scored on the other half.
+  every model); the layer with the best dev-half accuracy is scored on the other half, and
+  its dev-half accuracy is the selection's ``dev_value`` (a single-layer model's too).
 - Vectorised: unit-normalise once; cosines of the distinct question words against blocks
   of candidates are one matrix product per block, from which both methods' argmaxes follow.
 """
@@ -34,6 +37,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -107,13 +111,20 @@ class AnalogyTask(Task):
             datasets=(dataset,),
             license=ds.license,
             citation=ds.citation,
+            # 2: dev_value, total = every question of the dataset, sampled under a cap
+            version="2",
         )
         super().__init__(**settings)
         if int(self.settings["restrict_vocab"]) < 1:
             raise ValueError(f"task {self.name}: restrict_vocab must be a positive integer")
 
+    def split_questions(self) -> list[Question]:
+        """Every question of the dataset (``total``)."""
+        return load_questions(self.settings["dataset"])
+
     def questions(self) -> list[Question]:
-        qs = load_questions(self.settings["dataset"])
+        """The questions attempted: the first ``limit`` when capped."""
+        qs = self.split_questions()
         limit = self.settings["limit"]
         return qs[: int(limit)] if limit else qs
 
@@ -147,7 +158,7 @@ class AnalogyTask(Task):
 
     def evaluate(self, embedder: VectorSource) -> TaskOutput:
         questions = self.questions()
-        total = len(questions)
+        total = len(questions)  # attempted (the first ``limit`` when capped)
         cand_words, cand_vecs, source = self.candidates(embedder, questions)
         if not cand_words:
             raise ValueError(f"{self.name}: {embedder.name} has no usable candidate words")
@@ -249,6 +260,7 @@ class AnalogyTask(Task):
     ) -> list:
         main = self.settings["method"]
         other = next(m for m in METHODS if m != main)
+        dataset_total = len(self.split_questions())
         seed, n_boot = self.settings["seed"], self.settings["n_boot"]
         sections = [questions[qi].section for qi in scored]
         all_sections = list(dict.fromkeys(q.section for q in questions))
@@ -297,26 +309,26 @@ class AnalogyTask(Task):
                 f"{other}_ci": list(
                     bootstrap_ci(accuracy, correct[other][k].astype(float), n_boot=n_boot, seed=seed)
                 ),
-                "accuracy_oov_as_wrong": {m: float(correct[m][k].sum() / total) for m in METHODS},
+                "accuracy_oov_as_wrong": {m: float(correct[m][k].sum() / total) for m in METHODS},  # of attempted
                 "sections": per_section,
                 **totals,
             }
             value = float(correct[main][k].mean())
             ci = bootstrap_ci(accuracy, correct[main][k].astype(float), n_boot=n_boot, seed=seed)
-            results.append(
-                self.result(embedder, layer, value, ci, len(scored), total, protocol=protocol, extra=extra)
-            )
+            r = self.result(embedder, layer, value, ci, len(scored), dataset_total, protocol=protocol, extra=extra)
+            results.append(replace(r, sampled=total if total < dataset_total else 0))
         return results
 
     def _select(
         self, embedder: VectorSource, questions: list[Question], scored: list[int], correct: np.ndarray
     ) -> Selection:
         ids = ["|".join(questions[qi][:4]) for qi in scored]
-        dev = np.array([stable_fraction(x, self.name) < self.settings["dev_fraction"] for x in ids])
+        dev = np.array([stable_fraction(x, self.name) < self.settings["dev_fraction"] for x in ids], dtype=bool)
+        dev_acc = correct[:, dev].mean(axis=1) if dev.sum() >= 3 else np.full(len(correct), np.nan)
         if len(embedder.layers) == 1 or dev.sum() < 3:
             best, criterion = 0, "only layer" if len(embedder.layers) == 1 else "first layer (dev too small)"
         else:
-            best = int(np.argmax(correct[:, dev].mean(axis=1)))
+            best = int(np.argmax(dev_acc))
             criterion = (
                 f"best {self.settings['method']} accuracy on the dev half of the questions (hash split)"
             )
@@ -333,4 +345,5 @@ class AnalogyTask(Task):
             int(test.sum()),
             "test half of the questions",
             items,
+            dev_value=float(dev_acc[best]),
         )

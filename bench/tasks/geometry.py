@@ -2,20 +2,35 @@
 
 Protocol
 --------
-- A sample of ``max_sentences`` (default 300) Brown sentences (chosen by a hash of the sentence number,
-  ``min_len``..``max_len`` tokens; the same sample for every model) is embedded once.
-  Only alphabetic tokens count as words (lower-cased for identity); a word occurrence whose
-  vector is all zeros in every layer (a static model's OOV word) is skipped.
+- Sentences: ``max_sentences`` (default 300) sentences of Brown's HELD-OUT split
+  (:func:`~bench.datasets.corpora.brown_split`: every 20th sentence, never seen by the
+  stand-ins word2vec-brown, elmo-brown and ulmfit-brown, which were trained on the rest), of
+  ``min_len``..``max_len`` tokens, chosen by a hash of the sentence number (the same sample
+  for every model), embedded once.
+- Words: alphabetic tokens, identified by their EXACT form ("The" and "the" are two words:
+  the models see case, and a context-free layer must give a word's occurrences the same
+  vector). A word occurrence whose vector is all zeros in every layer (a static model's OOV
+  word) is skipped.
 - Self-similarity of a word: mean cosine between its vectors in different sentences (one
   occurrence per sentence, at most ``max_occurrences`` sentences by hash), for words in at
-  least ``min_occurrences`` sentences; averaged over those words.
+  least ``min_occurrences`` sentences; averaged over those words. A context-free layer
+  scores exactly 1.
 - Intra-sentence similarity: mean cosine between each word's vector and the mean vector of
-  its sentence; averaged over sentences.
+  its sentence's words; averaged over sentences.
 - Anisotropy baseline: mean cosine of ``n_pairs`` random pairs of occurrences of DIFFERENT
   words (seeded). Adjusted scores subtract it, per layer (Ethayarajh's correction).
-- Main metric: anisotropy-adjusted self-similarity (LOWER = more context-specific; a static
-  model scores 1 - baseline), with a 95% CI by bootstrap over words. Raw scores, the
-  baseline and adjusted intra-sentence similarity are in ``extra``.
+- Main metric: anisotropy-adjusted self-similarity on RAW cosine (LOWER = more
+  context-specific; a context-free layer scores 1 - baseline), with a 95% CI by bootstrap
+  over words (baseline held fixed). Raw self-similarity, the baseline and intra-sentence
+  similarity are in ``extra``.
+- Standardised geometry beside it (``extra["standardized"]``): the same three measures after
+  z-scoring every dimension of every layer (:mod:`bench.tasks.standardize`, Timkey & van
+  Schijndel 2021), with statistics from ``standardize_sentences`` Brown TRAIN sentences (0:
+  off). A few rogue dimensions can make every pair of vectors look alike (a high baseline);
+  standardised, they no longer decide the cosine. ``value``/``ci`` there are the
+  standardised adjusted self-similarity.
+- Coverage: ``total`` is the words in ``min_occurrences``+ sampled sentences, ``n`` those
+  scored (enough occurrences with vectors); the sentence sample is in ``protocol``.
 - No layer selection: the task describes each layer, it has no "better" score.
 """
 
@@ -26,12 +41,16 @@ from typing import Any
 
 import numpy as np
 
-from bench.datasets.corpora import brown_sentences
+from bench.datasets.corpora import brown_split
 from bench.tasks.base import Task, TaskMeta, TaskOutput, stable_fraction
 from bench.tasks.context_vectors import normalize
+from bench.tasks.standardize import CITATION as STANDARDIZE_CITATION
+from bench.tasks.standardize import DEFAULT_SENTENCES, Standardizer, describe_sample, fit_on_sample, sample_requests
 from bench.vectors import Requests, VectorSource
 
-__all__ = ["GeometryTask", "self_similarity", "intra_sentence_similarity"]
+__all__ = ["GeometryTask", "intra_sentence_similarity", "self_similarity"]
+
+Occurrence = tuple[int, int]  # (sentence number in the sample, word position)
 
 
 def self_similarity(unit_vectors: np.ndarray) -> float:
@@ -46,14 +65,41 @@ def self_similarity(unit_vectors: np.ndarray) -> float:
     return float((s.sum() - np.trace(s)) / (n * (n - 1)))
 
 
-def intra_sentence_similarity(vectors: np.ndarray) -> float:
-    """Mean cosine between each row and the mean of the rows.
+def intra_sentence_similarity(vectors: np.ndarray) -> float | np.ndarray:
+    """Mean cosine between each row and the mean of the rows, per layer: (n, [n_layers,] dim) -> float or (n_layers,).
 
-    >>> round(intra_sentence_similarity(np.array([[1.0, 0.0], [0.0, 1.0]])), 6)  # both at 45 degrees
+    >>> round(float(intra_sentence_similarity(np.array([[1.0, 0.0], [0.0, 1.0]]))), 6)  # both at 45 degrees
     0.707107
     """
-    mean = vectors.mean(0, keepdims=True)
-    return float((normalize(vectors) @ normalize(mean).T).mean())
+    v = np.asarray(vectors, np.float64)
+    mean = v.mean(0, keepdims=True)
+    return (normalize(v) * normalize(mean)).sum(-1).mean(0)
+
+
+class _Accumulator:
+    """Per-word sums of unit vectors, per layer: self-similarity without keeping the vectors.
+
+    For unit vectors u_1..u_n the mean cosine over distinct pairs is
+    (|sum u|^2 - sum |u|^2) / (n (n - 1)).
+    """
+
+    def __init__(self) -> None:
+        self.sums: dict[str, np.ndarray] = {}
+        self.sq: dict[str, np.ndarray] = {}
+        self.count: dict[str, int] = defaultdict(int)
+
+    def add(self, word: str, unit: np.ndarray) -> None:  # unit: (n_layers, dim) float64
+        if word in self.sums:
+            self.sums[word] += unit
+            self.sq[word] += (unit * unit).sum(-1)
+        else:
+            self.sums[word], self.sq[word] = unit.copy(), (unit * unit).sum(-1)
+        self.count[word] += 1
+
+    def self_similarity(self, word: str) -> np.ndarray:  # (n_layers,)
+        n = self.count[word]
+        s = self.sums[word]
+        return ((s * s).sum(-1) - self.sq[word]) / (n * (n - 1))
 
 
 class GeometryTask(Task):
@@ -62,15 +108,18 @@ class GeometryTask(Task):
     meta = TaskMeta(
         name="geometry",
         kind="geometry",
-        description="Ethayarajh (2019) geometry on a Brown sample: anisotropy-adjusted self-similarity of "
-        "words across contexts (lower = more context-specific); intra-sentence similarity and "
-        "the anisotropy baseline in extra",
+        description="Ethayarajh (2019) geometry on held-out Brown sentences, words by exact form: "
+        "anisotropy-adjusted self-similarity of words across contexts on raw cosine (lower = more "
+        "context-specific); intra-sentence similarity, the anisotropy baseline and the same measures after "
+        "per-dimension standardisation (Timkey & van Schijndel 2021) in extra",
         metric="adjusted self-similarity",
         datasets=("brown",),
         license="Brown: may be used for non-commercial purposes (NLTK metadata)",
         citation="Ethayarajh 2019, How Contextual are Contextualized Word Representations? Comparing the "
-        "Geometry of BERT, ELMo, and GPT-2 Embeddings, EMNLP-IJCNLP 2019",
+        f"Geometry of BERT, ELMo, and GPT-2 Embeddings, EMNLP-IJCNLP 2019; {STANDARDIZE_CITATION}",
         higher_is_better=False,
+        # 2: exact word forms, Brown held-out split, standardised measures in extra
+        version="2",
     )
     defaults: dict[str, Any] = {
         "max_sentences": 300,
@@ -79,118 +128,154 @@ class GeometryTask(Task):
         "min_occurrences": 5,
         "max_occurrences": 20,
         "n_pairs": 2000,
+        "standardize_sentences": DEFAULT_SENTENCES,
     }
 
-    def sentences(self) -> list[tuple[str, ...]]:
+    def _eligible(self) -> list[tuple[int, tuple[str, ...]]]:
         lo, hi = self.settings["min_len"], self.settings["max_len"]
+        _, held_out = brown_split()
+        return [(i, s) for i, s in enumerate(held_out) if lo <= len(s) <= hi]
+
+    def sentences(self) -> list[tuple[str, ...]]:
+        """The sampled held-out sentences, in corpus order (the same for every model)."""
         cap = self.settings["limit"] or self.settings["max_sentences"]
-        cands = [(i, s) for i, s in enumerate(brown_sentences()) if lo <= len(s) <= hi]
-        cands.sort(key=lambda p: stable_fraction(str(p[0]), "geometry"))
+        cands = sorted(self._eligible(), key=lambda p: stable_fraction(str(p[0]), "geometry"))
         return [s for _, s in sorted(cands[: int(cap)])]
 
     def inputs(self) -> Requests:
-        """Every alphabetic word of the sampled sentences."""
+        """Every alphabetic word of the sampled sentences, and the standardisation sample."""
         req = Requests()
         for s in self.sentences():
             pos = [pi for pi, w in enumerate(s) if w.isalpha()]
             req.add_targets([s] * len(pos), pos)
+        if self.settings["standardize_sentences"]:
+            req.merge(sample_requests(self.settings["standardize_sentences"]))
         return req
 
-    def evaluate(self, embedder: VectorSource) -> TaskOutput:
-        sents = self.sentences()
-        words = [[w.lower() if w.isalpha() else None for w in s] for s in sents]
-        # occurrences: (sentence, position) of alphabetic words; one per sentence per word
-        occ_by_word: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        for si, ws in enumerate(words):
+    def _plan(self, sents: list[tuple[str, ...]]
+              ) -> tuple[dict[str, list[Occurrence]], list[tuple[Occurrence, Occurrence]]]:
+        """Occurrences for self-similarity (per word) and the random pairs of the baseline."""
+        occ_by_word: dict[str, list[Occurrence]] = defaultdict(list)
+        for si, s in enumerate(sents):
             seen = set()
-            for pi, w in enumerate(ws):
-                if w is not None and w not in seen:
+            for pi, w in enumerate(s):
+                if w.isalpha() and w not in seen:  # exact form: one occurrence per sentence
                     seen.add(w)
                     occ_by_word[w].append((si, pi))
         min_occ, max_occ = self.settings["min_occurrences"], self.settings["max_occurrences"]
-        selfsim_occ = {
-            w: sorted(o, key=lambda x: stable_fraction(f"{w}:{x[0]}", "geometry"))[:max_occ]
+        chosen = {
+            w: sorted(sorted(o, key=lambda x: stable_fraction(f"{w}:{x[0]}", "geometry"))[:max_occ])
             for w, o in occ_by_word.items()
             if len(o) >= min_occ
         }
-        all_occ = [(si, pi) for si, ws in enumerate(words) for pi, w in enumerate(ws) if w is not None]
+        all_occ = [(si, pi) for si, s in enumerate(sents) for pi, w in enumerate(s) if w.isalpha()]
         rng = np.random.default_rng(self.settings["seed"])
-        pairs: list[tuple[tuple[int, int], tuple[int, int]]] = []
+        pairs: list[tuple[Occurrence, Occurrence]] = []
         for _ in range(20 * self.settings["n_pairs"]):
-            if len(pairs) >= self.settings["n_pairs"]:
+            if len(pairs) >= self.settings["n_pairs"] or not all_occ:
                 break
             a, b = rng.integers(0, len(all_occ), 2)
             (sa, pa), (sb, pb) = all_occ[a], all_occ[b]
-            if words[sa][pa] != words[sb][pb]:
+            if sents[sa][pa] != sents[sb][pb]:
                 pairs.append((all_occ[a], all_occ[b]))
-        needed = {o for occ in selfsim_occ.values() for o in occ} | {o for p in pairs for o in p}
+        return chosen, pairs
+
+    def evaluate(self, embedder: VectorSource) -> TaskOutput:
+        sents = self.sentences()
+        chosen, pairs = self._plan(sents)
+        word_of = {o: w for w, occ in chosen.items() for o in occ}
+        pair_members = {o for p in pairs for o in p}
+        n_std = self.settings["standardize_sentences"]
+        std = fit_on_sample(embedder, n_std) if n_std else None
+        variants = ["raw", "standardized"] if std is not None else ["raw"]
         L = len(embedder.layers)
-        store: dict[tuple[int, int], np.ndarray] = {}
-        intra = np.full((len(sents), L), np.nan)
-        occ = [(si, pi) for si, ws in enumerate(words) for pi, w in enumerate(ws) if w is not None]
-        vecs, _ = embedder.targets([sents[si] for si, _ in occ], [pi for _, pi in occ])
-        by_sentence: dict[int, list[int]] = defaultdict(list)
-        for k, (si, _) in enumerate(occ):
-            by_sentence[si].append(k)
-        for si, rows in by_sentence.items():
-            v = vecs[rows]  # (alphabetic words, L, dim)
-            alive = np.any(v.reshape(len(v), -1), axis=1)
-            for k in np.flatnonzero(alive):
-                o = occ[rows[k]]
-                if o in needed:
-                    store[o] = normalize(v[k].astype(np.float64)).astype(np.float32)
-            if alive.sum() >= 2:
-                for layer in range(L):
-                    intra[si, layer] = intra_sentence_similarity(v[alive, layer].astype(np.float64))
-        # anisotropy baseline per layer
-        pa = [(store[a], store[b]) for a, b in pairs if a in store and b in store]
-        if not pa:
+        acc = {v: _Accumulator() for v in variants}
+        intra = {v: np.full((len(sents), L), np.nan) for v in variants}
+        kept: dict[Occurrence, np.ndarray] = {}  # raw vectors of the baseline pairs' occurrences
+        for start in range(0, len(sents), 64):  # bounded memory: 64 sentences at a time
+            occ = [(si, pi) for si in range(start, min(start + 64, len(sents)))
+                   for pi, w in enumerate(sents[si]) if w.isalpha()]
+            if not occ:
+                continue
+            vecs, _ = embedder.targets([sents[si] for si, _ in occ], [pi for _, pi in occ])
+            rows_of: dict[int, list[int]] = defaultdict(list)
+            for k, (si, _) in enumerate(occ):
+                rows_of[si].append(k)
+            for si, rows in rows_of.items():
+                v = vecs[rows].astype(np.float64)  # (alphabetic words, L, dim)
+                alive = np.any(v.reshape(len(v), -1), axis=1)
+                views = {"raw": v}
+                if std is not None:
+                    views["standardized"] = std.transform(v)
+                for name, x in views.items():
+                    if alive.sum() >= 2:
+                        intra[name][si] = intra_sentence_similarity(x[alive])
+                    units = normalize(x)
+                    for k in np.flatnonzero(alive):
+                        o = occ[rows[k]]
+                        if o in word_of:
+                            acc[name].add(word_of[o], units[k])
+                for k in np.flatnonzero(alive):
+                    if occ[rows[k]] in pair_members:
+                        kept[occ[rows[k]]] = vecs[rows[k]]
+        usable = [(a, b) for a, b in pairs if a in kept and b in kept]
+        if not usable:
             raise ValueError(f"geometry: no word pairs with vectors for {embedder.name}")
-        base = np.mean([(x * y).sum(-1) for x, y in pa], axis=0)  # (L,)
-        selfsim_words = []
-        sims = []
-        for w, occ in selfsim_occ.items():
-            vs = [store[o] for o in occ if o in store]
-            if len(vs) >= min_occ:
-                m = np.stack(vs)  # (n, L, dim)
-                sims.append([self_similarity(m[:, k]) for k in range(L)])
-                selfsim_words.append(w)
-        if not sims:
-            raise ValueError(
-                f"geometry: no word occurs in {min_occ}+ sentences with vectors for {embedder.name}"
-            )
-        S = np.array(sims)  # (n_words, L)
+        base = {v: np.zeros(L) for v in variants}
+        for start in range(0, len(usable), 256):
+            part = usable[start : start + 256]
+            a = np.stack([kept[x] for x, _ in part]).astype(np.float64)
+            b = np.stack([kept[y] for _, y in part]).astype(np.float64)
+            base["raw"] += (normalize(a) * normalize(b)).sum(-1).sum(0)
+            if std is not None:
+                base["standardized"] += (normalize(std.transform(a)) * normalize(std.transform(b))).sum(-1).sum(0)
+        base = {v: s / len(usable) for v, s in base.items()}
+        min_occ = self.settings["min_occurrences"]
+        words = [w for w in chosen if acc["raw"].count[w] >= min_occ]
+        if not words:
+            raise ValueError(f"geometry: no word occurs in {min_occ}+ sentences with vectors for {embedder.name}")
+        S = {v: np.array([acc[v].self_similarity(w) for w in words]) for v in variants}  # (n_words, L)
         seed, n_boot = self.settings["seed"], self.settings["n_boot"]
-        idx = np.random.default_rng(seed).integers(0, len(S), size=(n_boot, len(S)))
+        idx = np.random.default_rng(seed).integers(0, len(words), size=(n_boot, len(words)))
+        lo, hi = self.settings["min_len"], self.settings["max_len"]
         protocol = {
-            "corpus": "Brown sample",
-            "n_sentences": len(sents),
-            "words": "alphabetic tokens, lower-cased",
+            "corpus": f"Brown held-out split (every 20th sentence): {len(sents)} of {len(self._eligible())} "
+            f"sentences of {lo}-{hi} tokens, by hash",
+            "words": "alphabetic tokens, exact form (case kept)",
+            "main": "raw cosine; standardized cosine in extra['standardized']" if std is not None else "raw cosine",
             "ci": f"percentile bootstrap over words ({n_boot}), baseline held fixed",
         }
+        if std is not None:
+            protocol["standardizer"] = f"{Standardizer.name}, fitted on {describe_sample(n_std)}"
+
+        def ci_of(adj: np.ndarray) -> tuple[float, float]:
+            boot = adj[idx].mean(1)
+            return float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975))
+
         results = []
         for k, layer in enumerate(embedder.layers):
-            adj = S[:, k] - base[k]
-            boot = adj[idx].mean(1)
-            ci = (float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975)))
-            intra_k = float(np.nanmean(intra[:, k]))
-            results.append(
-                self.result(
-                    embedder,
-                    layer,
-                    float(adj.mean()),
-                    ci,
-                    len(S),
-                    len(selfsim_occ),
-                    protocol=protocol,
-                    extra={
-                        "self_similarity": float(S[:, k].mean()),
-                        "intra_sentence": intra_k,
-                        "intra_sentence_adjusted": intra_k - float(base[k]),
-                        "anisotropy_baseline": float(base[k]),
-                        "n_baseline_pairs": len(pa),
-                        "n_sentences": int(np.isfinite(intra[:, k]).sum()),
-                    },
-                )
-            )
+            adj = S["raw"][:, k] - base["raw"][k]
+            intra_k = float(np.nanmean(intra["raw"][:, k]))
+            extra: dict[str, Any] = {
+                "self_similarity": float(S["raw"][:, k].mean()),
+                "intra_sentence": intra_k,
+                "intra_sentence_adjusted": intra_k - float(base["raw"][k]),
+                "anisotropy_baseline": float(base["raw"][k]),
+                "n_baseline_pairs": len(usable),
+                "n_sentences": int(np.isfinite(intra["raw"][:, k]).sum()),
+            }
+            if std is not None:
+                adj_z = S["standardized"][:, k] - base["standardized"][k]
+                intra_z = float(np.nanmean(intra["standardized"][:, k]))
+                extra["standardized"] = {
+                    "value": float(adj_z.mean()),
+                    "ci": list(ci_of(adj_z)),
+                    "self_similarity": float(S["standardized"][:, k].mean()),
+                    "intra_sentence": intra_z,
+                    "intra_sentence_adjusted": intra_z - float(base["standardized"][k]),
+                    "anisotropy_baseline": float(base["standardized"][k]),
+                    "n_sample_vectors": std.n,
+                }
+            results.append(self.result(embedder, layer, float(adj.mean()), ci_of(adj), len(words), len(chosen),
+                                       protocol=protocol, extra=extra))
         return TaskOutput(results, None)

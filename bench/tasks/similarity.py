@@ -10,9 +10,20 @@ Protocol
   in-vocabulary words (per layer), in the spirit of word-embeddings-benchmarks, which
   imputes the vocabulary mean; every pair is then scored.
 - 95% CI: percentile bootstrap over pairs (1,000 resamples, seeded).
+- Main number: Spearman of the RAW cosine. Beside it, ``extra["standardized"]`` (``value``,
+  ``ci``) is the Spearman of the cosine after z-scoring every dimension of every layer
+  (:mod:`bench.tasks.standardize`, Timkey & van Schijndel 2021), with statistics from
+  ``standardize_sentences`` Brown TRAIN sentences (every position; 0 turns it off): a few
+  outlier dimensions can dominate a raw cosine, so a conclusion that holds only on one of the
+  two is an artefact of that choice. Static models are standardised the same way (see
+  :mod:`bench.tasks.standardize` for why that is fair, and its caveats).
+- Coverage: ``total`` is every pair of the dataset; with ``limit`` the first ``limit`` pairs
+  are used (``sampled``); ``n`` are those scored.
 - Layer selection for headline comparisons: pairs are split in two halves by a hash of the
   pair (the same split for every model); the layer with the best Spearman on the dev half is
-  scored on the test half. Per-layer numbers in the tables use all pairs.
+  scored on the test half, and its dev-half Spearman is the selection's ``dev_value`` (what
+  picks a representative model without test data). Per-layer numbers in the tables use all
+  pairs.
 
 Examples
 --------
@@ -24,6 +35,7 @@ Examples
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -33,6 +45,8 @@ from bench.datasets.similarity import Pair, load_pairs
 from bench.stats import bootstrap_ci, spearman
 from bench.tasks.base import ItemScores, Selection, Task, TaskMeta, TaskOutput, stable_fraction
 from bench.tasks.context_vectors import row_cosine
+from bench.tasks.standardize import CITATION as STANDARDIZE_CITATION
+from bench.tasks.standardize import DEFAULT_SENTENCES, Standardizer, describe_sample, fit_on_sample, sample_requests
 from bench.vectors import Requests, VectorSource
 
 logger = logging.getLogger(__name__)
@@ -60,13 +74,16 @@ def select_by_dev_half(
     """Pick the layer with the best Spearman on a hash-chosen dev part; score it on the rest.
 
     ``scores`` is (n_items, n_layers); the split depends only on the item ids and task name,
-    so it is the same for every model. ``unit`` names the items in the criterion text.
+    so it is the same for every model. ``unit`` names the items in the criterion text. The
+    selection's ``dev_value`` is the chosen layer's dev Spearman (a single-layer model's too;
+    NaN when the dev part has fewer than 3 items).
     """
-    dev = np.array([stable_fraction(x, task.name) < dev_fraction for x in ids])
-    if len(embedder.layers) == 1 or dev.sum() < 3:
+    dev = np.array([stable_fraction(x, task.name) < dev_fraction for x in ids], dtype=bool)
+    dev_scores = [spearman(scores[dev, k], gold[dev]) if dev.sum() >= 3 else float("nan")
+                  for k in range(scores.shape[1])]
+    if len(embedder.layers) == 1 or dev.sum() < 3 or not np.any(np.isfinite(dev_scores)):
         best, criterion = 0, "only layer" if len(embedder.layers) == 1 else "first layer (dev too small)"
     else:
-        dev_scores = [spearman(scores[dev, k], gold[dev]) for k in range(scores.shape[1])]
         best = int(np.nanargmax(dev_scores))
         criterion = f"best Spearman on the dev half of the {unit} (hash split)"
     test = ~dev
@@ -75,13 +92,14 @@ def select_by_dev_half(
     items = ItemScores(tuple(np.array(ids)[test]), tuple(map(float, pred)), tuple(map(float, gold[test])),
                        "spearman")
     return Selection(embedder.layers[best], criterion, spearman(pred, gold[test]), ci[0], ci[1],
-                     int(test.sum()), f"test half of the {unit}", items)
+                     int(test.sum()), f"test half of the {unit}", items, dev_value=float(dev_scores[best]))
 
 
 class SimilarityTask(Task):
     """Spearman correlation of cosine similarities with human ratings on one pair dataset."""
 
-    defaults: dict[str, Any] = {"dataset": "ws353", "oov": "drop", "dev_fraction": 0.5}
+    defaults: dict[str, Any] = {"dataset": "ws353", "oov": "drop", "dev_fraction": 0.5,
+                                "standardize_sentences": DEFAULT_SENTENCES}
     choices = {"oov": ("drop", "mean")}
 
     def __init__(self, **settings: Any) -> None:
@@ -90,23 +108,35 @@ class SimilarityTask(Task):
         self.meta = TaskMeta(
             name=settings.pop("task_name", dataset), kind="similarity",
             description=f"Spearman of cosine vs human scores on {ds.title}",
-            metric="spearman", datasets=(dataset,), license=ds.license, citation=ds.citation,
+            metric="spearman", datasets=(dataset,), license=ds.license,
+            citation=f"{ds.citation}; standardised cosine: {STANDARDIZE_CITATION}",
+            # 2: standardised cosine in extra, dev_value, total = every pair of the dataset
+            version="2",
         )
         super().__init__(**settings)
 
+    def split_pairs(self) -> list[Pair]:
+        """Every pair of the dataset (``total``)."""
+        return load_pairs(self.settings["dataset"])
+
     def pairs(self) -> list[Pair]:
-        pairs = load_pairs(self.settings["dataset"])
+        """The pairs attempted: the first ``limit`` when capped."""
+        pairs = self.split_pairs()
         limit = self.settings["limit"]
         return pairs[: int(limit)] if limit else pairs
 
     def inputs(self) -> Requests:
         req = Requests()
         req.add_words(w for p in self.pairs() for w in p[:2])
+        if self.settings["standardize_sentences"]:
+            req.merge(sample_requests(self.settings["standardize_sentences"]))
         return req
 
     def evaluate(self, embedder: VectorSource) -> TaskOutput:
         pairs = self.pairs()
-        total = len(pairs)
+        total = len(pairs)  # the pairs attempted (the sample when capped)
+        dataset_total = len(self.split_pairs())
+        sampled = total if total < dataset_total else 0
         vecs, oov_words = embed_words_alone(embedder, [w for p in pairs for w in p[:2]])
         keep = [i for i, (a, b, _) in enumerate(pairs) if a not in oov_words and b not in oov_words]
         if self.settings["oov"] == "mean" and len(keep) < total:
@@ -121,17 +151,34 @@ class SimilarityTask(Task):
         a = np.stack([vecs[pairs[i][0]] for i in keep])  # (n, L, dim)
         b = np.stack([vecs[pairs[i][1]] for i in keep])
         cos = row_cosine(a, b)  # (n, L)
+        n_std = self.settings["standardize_sentences"]
+        std = fit_on_sample(embedder, n_std) if n_std else None
+        cos_z = None
+        if std is not None:  # transform each distinct word once (an affine map: imputed means included)
+            names = list(vecs)
+            z = dict(zip(names, std.transform(np.stack([vecs[w] for w in names])).astype(np.float32), strict=True))
+            cos_z = row_cosine(np.stack([z[pairs[i][0]] for i in keep]), np.stack([z[pairs[i][1]] for i in keep]))
         seed, n_boot = self.settings["seed"], self.settings["n_boot"]
         protocol = {"context": "word alone (one-word sentence)", "similarity": "cosine",
+                    "main": "raw cosine; standardized cosine in extra['standardized']" if std is not None
+                    else "raw cosine",
                     "ci": f"percentile bootstrap over pairs, {n_boot} resamples"}
+        if std is not None:
+            protocol["standardizer"] = f"{Standardizer.name}, fitted on {describe_sample(n_std)}"
+        oov_pairs = sum(1 for a_, b_, _ in pairs if a_ in oov_words or b_ in oov_words)
         results = []
         for k, layer in enumerate(embedder.layers):
             rho = spearman(cos[:, k], gold)
             ci = bootstrap_ci(spearman, cos[:, k], gold, n_boot=n_boot, seed=seed)
-            results.append(self.result(embedder, layer, rho, ci, len(keep), total, protocol=protocol,
-                                       extra={"oov_pairs": total - len(keep) if self.settings["oov"] == "drop"
-                                              else sum(1 for a_, b_, _ in pairs
-                                                       if a_ in oov_words or b_ in oov_words)}))
+            extra: dict[str, Any] = {"oov_pairs": oov_pairs}
+            if std is not None and cos_z is not None:
+                extra["standardized"] = {
+                    "value": spearman(cos_z[:, k], gold),
+                    "ci": list(bootstrap_ci(spearman, cos_z[:, k], gold, n_boot=n_boot, seed=seed)),
+                    "n_sample_vectors": std.n,
+                }
+            r = self.result(embedder, layer, rho, ci, len(keep), dataset_total, protocol=protocol, extra=extra)
+            results.append(replace(r, sampled=sampled))
         ids = [f"{pairs[i][0]}|{pairs[i][1]}" for i in keep]
         return TaskOutput(results, select_by_dev_half(self, embedder, ids, cos, gold,
                                                       self.settings["dev_fraction"], unit="pairs"))

@@ -13,10 +13,23 @@ Protocol
   scores, over the pairs whose two words occur in the Brown sample (``n`` of ``total``).
   The decontextualized vectors (each word alone as a one-word sentence) are scored on the
   SAME pairs and reported next to them in ``extra``.
-- The main number is the first dataset's Spearman; every dataset is in ``extra``. 95% CI:
-  percentile bootstrap over pairs.
+- The main number is the first dataset's Spearman of the RAW cosine; every dataset is in
+  ``extra``. 95% CI: percentile bootstrap over pairs.
+- Standardised cosine beside it, as in the similarity task: every vector z-scored per
+  dimension and layer (:mod:`bench.tasks.standardize`, Timkey & van Schijndel 2021; the
+  transform is affine, so standardising the mean of a word's in-context vectors is the mean
+  of the standardised ones), statistics from ``standardize_sentences`` Brown TRAIN sentences
+  (0: off). Per dataset in ``extra[dataset]["standardized"]`` (aggregated with its CI, and
+  decontextualized), and the first dataset's aggregated score in ``extra["standardized"]``
+  (``value``, ``ci``).
+- Coverage: ``total`` is every pair of the first dataset, ``sampled`` the first ``limit``
+  pairs when capped, ``n`` the pairs scored (both words have Brown contexts).
 - Layer selection: as in the similarity task, the best layer on a hash-chosen dev half of
-  the first dataset's pairs, scored on the other half.
+  the first dataset's pairs, scored on the other half; its dev-half Spearman is the
+  selection's ``dev_value``.
+
+Contexts come from all of Brown (including the train split the Brown stand-ins were trained
+on): the contexts are inputs, not labels; the scores are against human similarity ratings.
 
 For a static model the mean of identical vectors is the vector itself: the aggregated and
 the decontextualized scores coincide (up to the pairs covered by Brown).
@@ -24,6 +37,7 @@ the decontextualized scores coincide (up to the pairs covered by Brown).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -34,7 +48,10 @@ from bench.stats import bootstrap_ci, spearman
 from bench.tasks.base import Task, TaskMeta, TaskOutput, stable_fraction
 from bench.tasks.context_vectors import crop, row_cosine
 from bench.tasks.similarity import embed_words_alone, select_by_dev_half
-from bench.vectors import Requests, VectorSource
+from bench.tasks.standardize import CITATION as STANDARDIZE_CITATION
+from bench.tasks.standardize import DEFAULT_SENTENCES, Standardizer, describe_sample, fit_on_sample, sample_requests
+from bench.vectors import Requests, VectorSource, as_source
+from embeddings.base import Embedder
 
 __all__ = ["StaticFromContextualTask", "aggregate_vectors", "context_items", "find_contexts"]
 
@@ -75,7 +92,7 @@ def context_items(contexts: dict[str, list[tuple[int, int]]], sentences: tuple[t
 
 
 def aggregate_vectors(
-    embedder: VectorSource,
+    embedder: VectorSource | Embedder,
     contexts: dict[str, list[tuple[int, int]]],
     sentences: tuple[tuple[str, ...], ...],
     window: int | None,
@@ -86,6 +103,7 @@ def aggregate_vectors(
 
     Read in chunks of ``chunk`` occurrences, so memory stays bounded however many contexts.
     """
+    embedder = as_source(embedder)
     owners, sents, idx = context_items(contexts, sentences, window)
     sums: dict[str, np.ndarray] = {}
     counts: dict[str, int] = {}
@@ -100,6 +118,14 @@ def aggregate_vectors(
     return {w: (sums[w] / counts[w]).astype(np.float32) for w in sums}
 
 
+def _standardized(std: Standardizer, vectors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each word's (n_layers, dim) vector standardised (float32)."""
+    if not vectors:
+        return {}
+    words = list(vectors)
+    return dict(zip(words, std.transform(np.stack([vectors[w] for w in words])).astype(np.float32), strict=True))
+
+
 class StaticFromContextualTask(Task):
     """Word similarity from context-averaged vectors, beside the decontextualized ones."""
 
@@ -112,13 +138,16 @@ class StaticFromContextualTask(Task):
         datasets=("brown", "simlex999", "ws353"),
         license="Brown: non-commercial (NLTK); similarity sets: see datasets.md",
         citation="Bommasani, Davis & Cardie 2020, Interpreting Pretrained Contextualized Representations via "
-        "Reductions to Static Embeddings, ACL 2020",
+        f"Reductions to Static Embeddings, ACL 2020; standardised cosine: {STANDARDIZE_CITATION}",
+        # 2: standardised cosine in extra, dev_value, total = every pair of the first dataset
+        version="2",
     )
     defaults: dict[str, Any] = {
         "datasets": ["simlex999", "ws353"],
         "n_contexts": 2,
         "window": 5,
         "dev_fraction": 0.5,
+        "standardize_sentences": DEFAULT_SENTENCES,
     }
 
     def __init__(self, **settings: Any) -> None:
@@ -128,9 +157,11 @@ class StaticFromContextualTask(Task):
             raise ValueError("static-from-contextual: setting 'datasets' is empty")
         self.meta = TaskMeta(**{**self.meta.__dict__, "datasets": ("brown", *ds)})
 
+    def _all_pairs(self) -> dict[str, list[Any]]:
+        return {d: load_pairs(d) for d in self.settings["datasets"]}
+
     def _pairs_words_contexts(self) -> tuple[dict[str, list[Any]], set[str], dict[str, list[tuple[int, int]]]]:
-        names = list(self.settings["datasets"])
-        pairs = {d: load_pairs(d) for d in names}
+        pairs = self._all_pairs()
         if self.settings["limit"]:
             pairs = {d: p[: int(self.settings["limit"])] for d, p in pairs.items()}
         words = {w.lower() for p in pairs.values() for a, b, _ in p for w in (a, b)}
@@ -142,6 +173,8 @@ class StaticFromContextualTask(Task):
         req = Requests()
         req.add_targets(sents, idx)
         req.add_words(sorted(words))
+        if self.settings["standardize_sentences"]:
+            req.merge(sample_requests(self.settings["standardize_sentences"]))
         return req
 
     def evaluate(self, embedder: VectorSource) -> TaskOutput:
@@ -150,7 +183,12 @@ class StaticFromContextualTask(Task):
         sentences = brown_sentences()
         agg = aggregate_vectors(embedder, contexts, sentences, self.settings["window"])
         alone, _ = embed_words_alone(embedder, sorted(words))
+        n_std = self.settings["standardize_sentences"]
+        std = fit_on_sample(embedder, n_std) if n_std else None
+        if std is not None:  # each word once; an affine map, so the mean over contexts commutes with it
+            agg_z, alone_z = _standardized(std, agg), _standardized(std, alone)
         seed, n_boot = self.settings["seed"], self.settings["n_boot"]
+        dataset_total = {d: len(p) for d, p in self._all_pairs().items()}
         scored = {}
         for d in names:
             keep = [
@@ -168,42 +206,54 @@ class StaticFromContextualTask(Task):
             cos_alone = row_cosine(
                 np.stack([alone[a] for a, _, _ in keep]), np.stack([alone[b] for _, b, _ in keep])
             )
-            scored[d] = (keep, gold, cos_agg, cos_alone, len(pairs[d]))
+            cos_z = None
+            if std is not None:
+                cos_z = (row_cosine(np.stack([agg_z[a] for a, _, _ in keep]), np.stack([agg_z[b] for _, b, _ in keep])),
+                         row_cosine(np.stack([alone_z[a] for a, _, _ in keep]),
+                                    np.stack([alone_z[b] for _, b, _ in keep])))
+            scored[d] = (keep, gold, cos_agg, cos_alone, len(pairs[d]), cos_z)
         protocol = {
             "corpus": "Brown",
             "pooling": "mean over contexts",
             "similarity": "cosine",
+            "main": "raw cosine; standardized cosine in extra['standardized']" if std is not None else "raw cosine",
             "ci": f"percentile bootstrap over pairs, {n_boot}",
         }
+        if std is not None:
+            protocol["standardizer"] = f"{Standardizer.name}, fitted on {describe_sample(n_std)}"
+
+        def ci(x: np.ndarray, gold: np.ndarray) -> list[float]:
+            return list(bootstrap_ci(spearman, x, gold, n_boot=n_boot, seed=seed))
+
         results = []
         for k, layer in enumerate(embedder.layers):
             extra: dict[str, Any] = {"words_with_contexts": len(agg), "words": len(words)}
             for d in names:
-                keep, gold, ca, cl, total = scored[d]
+                keep, gold, ca, cl, attempted, cz = scored[d]
                 extra[d] = {
                     "spearman": spearman(ca[:, k], gold),
-                    "ci": list(bootstrap_ci(spearman, ca[:, k], gold, n_boot=n_boot, seed=seed)),
+                    "ci": ci(ca[:, k], gold),
                     "decontextualized": spearman(cl[:, k], gold),
-                    "decontextualized_ci": list(
-                        bootstrap_ci(spearman, cl[:, k], gold, n_boot=n_boot, seed=seed)
-                    ),
+                    "decontextualized_ci": ci(cl[:, k], gold),
                     "n": len(keep),
-                    "total": total,
+                    "total": dataset_total[d],
+                    "sampled": attempted if attempted < dataset_total[d] else 0,
                 }
+                if cz is not None:
+                    extra[d]["standardized"] = {
+                        "spearman": spearman(cz[0][:, k], gold), "ci": ci(cz[0][:, k], gold),
+                        # no CI for this one: a third bootstrap per layer for a number the similarity
+                        # task already reports with its CI (on all of the dataset's pairs)
+                        "decontextualized": spearman(cz[1][:, k], gold),
+                    }
             first = extra[names[0]]
-            results.append(
-                self.result(
-                    embedder,
-                    layer,
-                    first["spearman"],
-                    tuple(first["ci"]),
-                    first["n"],
-                    first["total"],
-                    protocol=protocol,
-                    extra=extra,
-                )
-            )
-        keep, gold, ca, _, _ = scored[names[0]]
+            if std is not None:
+                extra["standardized"] = {"value": first["standardized"]["spearman"],
+                                         "ci": first["standardized"]["ci"], "n_sample_vectors": std.n}
+            r = self.result(embedder, layer, first["spearman"], tuple(first["ci"]), first["n"], first["total"],
+                            protocol=protocol, extra=extra)
+            results.append(replace(r, sampled=first["sampled"]))
+        keep, gold, ca, _, _, _ = scored[names[0]]
         ids = [f"{a}|{b}" for a, b, _ in keep]
         return TaskOutput(
             results, select_by_dev_half(self, embedder, ids, ca, gold, self.settings["dev_fraction"])

@@ -12,6 +12,7 @@ import embeddings
 from bench.datasets.analogy import Question, load_questions, read_questions_words
 from bench.tasks import get_task
 from bench.tasks.analogy import AnalogyTask
+from embeddings.base import Embedder
 from embeddings.random_vectors import RandomEmbedder
 from embeddings.static import StaticEmbedder
 
@@ -40,7 +41,7 @@ def google_subset(tmp_path_factory) -> tuple[list[Question], str]:
 
 def _task(questions: list[Question], **settings) -> AnalogyTask:
     task = get_task("analogy-google", n_boot=100, **settings)
-    task.questions = lambda: questions  # the same scoring code, on a subset
+    task.split_questions = lambda: questions  # the same scoring code, on a subset as the whole dataset
     return task
 
 
@@ -168,7 +169,8 @@ def test_msr_sections_and_settings(glove):
     out = get_task("analogy-msr", restrict_vocab=20_000, n_boot=50, limit=1500).run(glove)
     (r,) = out.results
     assert set(r.extra["sections"]) == {q.section for q in load_questions("msr-analogy")[:1500]}
-    assert r.n <= r.total == 1500 and 0.1 < r.value < 0.9
+    # coverage: the whole dataset is the total, the cap is the sample, n what was scored
+    assert r.n <= r.sampled == 1500 and r.total == len(load_questions("msr-analogy")) and 0.1 < r.value < 0.9
     with pytest.raises(ValueError, match="method"):
         get_task("analogy-google", method="3cosavg")
 
@@ -186,3 +188,36 @@ def test_closed_vocabulary_is_the_same_for_every_model_and_fallbacks_are_flagged
     assert g["n_candidates"] <= n_words < 300_000
     fallback = get_task("analogy-msr", limit=300, n_boot=20).run(RandomEmbedder(dim=8)).results[0]
     assert fallback.protocol["comparable"] is False
+
+
+class NoiseThenGlove(Embedder):
+    """Static, 2 layers: random vectors, then GloVe's."""
+
+    family = "other"
+    contextual = False
+    direction = "none"
+    name = "noise-then-glove"
+    layers = ["noise", "glove"]
+    layer_dims = [50, 50]
+
+    def __init__(self, glove) -> None:
+        self.glove, self.noise = glove, RandomEmbedder(dim=50)
+
+    def _embed(self, sentences):
+        out = []
+        for g, r in zip(self.glove.embed(sentences), self.noise.embed(sentences), strict=True):
+            out.append((np.concatenate([r.vectors, g.vectors], axis=1), g.oov))
+        return out
+
+
+def test_dev_value_is_the_chosen_layers_accuracy_on_the_dev_half(glove):
+    for emb in (NoiseThenGlove(glove), glove):
+        out = get_task("analogy-msr-closed", limit=300, n_boot=20).run(emb)
+        sel = out.selection
+        assert sel.layer == emb.layers[-1] and sel.criterion.startswith("only" if emb is glove else "best")
+        chosen = out.results[-1]
+        # scored questions = dev half + test half: the dev accuracy follows from the layer's accuracy on all
+        # of them and the selection's per-question test outputs
+        n_dev = chosen.n - sel.n
+        expected = (chosen.value * chosen.n - sum(sel.items.pred)) / n_dev
+        assert n_dev > 100 and expected > 0.2 and sel.dev_value == pytest.approx(expected)

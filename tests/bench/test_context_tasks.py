@@ -467,7 +467,7 @@ GEO = [("the", "cat", "sat"), ("the", "dog", "ran", "off"), ("a", "cat", "ran")]
 def test_geometry_static_onehot_by_hand(monkeypatch):
     monkeypatch.setattr(GeometryTask, "sentences", lambda self: list(GEO))
     emb = OneHotStatic([w for s in GEO for w in s])
-    r = GeometryTask(min_occurrences=2, n_pairs=50, n_boot=100).run(emb).results[0]
+    r = GeometryTask(min_occurrences=2, n_pairs=50, n_boot=100, standardize_sentences=0).run(emb).results[0]
     # self-similarity 1, baseline 0 (different words are orthogonal): adjusted 1
     assert r.value == pytest.approx(1.0) and r.extra["anisotropy_baseline"] == pytest.approx(0.0)
     assert r.n == 3  # the, cat, ran occur in 2 sentences
@@ -478,7 +478,7 @@ def test_geometry_static_onehot_by_hand(monkeypatch):
 def test_geometry_contextual_self_similarity_by_hand(monkeypatch):
     monkeypatch.setattr(GeometryTask, "sentences", lambda self: list(GEO))
     emb = WordPlusSentence([w for s in GEO for w in s], {s: i for i, s in enumerate(GEO)})
-    r = GeometryTask(min_occurrences=2, n_pairs=50, n_boot=100).run(emb).results[0]
+    r = GeometryTask(min_occurrences=2, n_pairs=50, n_boot=100, standardize_sentences=0).run(emb).results[0]
     # (e_w + e_s1) . (e_w + e_s2) / 2 = 1/2 for every word in two sentences
     assert r.extra["self_similarity"] == pytest.approx(0.5)
 

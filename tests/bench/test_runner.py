@@ -24,7 +24,9 @@ def test_run_writes_one_cell_per_embedder_and_task(tmp_path):
     cells = store.cells()
     assert len(cells) == 4 and all(c.ok for c in cells)
     limited = next(c for c in cells if c.task == "simlex999")
-    assert limited.results[0].total == 100 and limited.results[0].protocol["limit"] == 100
+    # the cap is the sample; total stays the whole dataset (SimLex-999: 999 pairs)
+    assert (limited.results[0].sampled, limited.results[0].total) == (100, 999)
+    assert limited.results[0].protocol["limit"] == 100
     assert limited.identity is not None and limited.identity.settings["limit"] == 100
     assert limited.identity.dataset_sha256 and limited.identity.embedder_identity.startswith("random:")
     lines = (tmp_path / "cells.jsonl").read_text().splitlines()
@@ -60,12 +62,12 @@ def test_a_changed_task_version_reruns_exactly_the_affected_cells(tmp_path, monk
     def bumped(self, **settings):  # a protocol change to ws353 only: its task version moves
         real_init(self, **settings)
         if self.meta.name == "ws353":
-            self.meta = type(self.meta)(**{**self.meta.__dict__, "version": "2"})
+            self.meta = type(self.meta)(**{**self.meta.__dict__, "version": self.meta.version + "-bumped"})
 
     monkeypatch.setattr(SimilarityTask, "__init__", bumped)
     summary = run_suite(Suite.from_dict(SUITE), store)
     assert (summary.ran, summary.skipped) == (2, 2)
-    assert {c.task for c in store.cells() if c.identity.task_version == "2"} == {"ws353"}
+    assert {c.task for c in store.cells() if c.identity.task_version.endswith("-bumped")} == {"ws353"}
     assert len(store.cells()) == 4 and len(store.records()) == 4  # superseded versions compacted away
 
 
