@@ -18,7 +18,9 @@ Protocol (Conneau & Kiela 2018, SentEval; the protocol functions live in
   the best cross-validation accuracy on train; for SST-2 the best dev accuracy. Per-layer
   scores (every item, each layer on its own) are in the per-layer rows.
 - ``protocol``: ``senteval-quick`` (the default suite: capped sizes, fewer folds and Cs) or
-  ``senteval`` (the full protocol, suites/full.yaml); its name is in every result.
+  ``senteval`` (the full protocol, suites/full.yaml); its name is in every result. ``max_items``
+  (k-fold datasets) and ``max_train`` (TREC, SST-2) override the protocol's caps, e.g. for a slow
+  model in the default suite; the sample drawn is in every result (``sampled``).
 - Accuracy with a 95% bootstrap CI over the scored items; seeds fixed.
 """
 
@@ -57,7 +59,8 @@ class ClassificationTask(Task):
     """Frozen-feature sentence classification on one dataset, per layer."""
 
     defaults: dict[str, Any] = {"dataset": "mr", "protocol": "senteval-quick", "pooling": "mean",
-                                "layer_mean": False, "layer_stride": 1}
+                                "layer_mean": False, "layer_stride": 1, "max_items": "protocol",
+                                "max_train": "protocol"}
     choices = {"protocol": tuple(PROTOCOLS), "pooling": ("mean", "max"), "dataset": tuple(SPLITS)}
 
     def __init__(self, **settings: Any) -> None:
@@ -82,9 +85,11 @@ class ClassificationTask(Task):
         proto = PROTOCOLS[self.settings["protocol"]]
         limit = self.settings["limit"]
         out = {}
+        max_items = proto.max_items if self.settings["max_items"] == "protocol" else self.settings["max_items"]
+        max_train = proto.max_train if self.settings["max_train"] == "protocol" else self.settings["max_train"]
         for split in SPLITS[name]:
             data = load_classification(name, split)
-            cap = proto.max_items if name in KFOLD_DATASETS else (proto.max_train if split == "train" else None)
+            cap = max_items if name in KFOLD_DATASETS else (max_train if split == "train" else None)
             if limit:
                 cap = min(int(limit), cap or 10**9)
             keep = hashed_subset(list(data.ids), cap, f"{name}-{split}")
