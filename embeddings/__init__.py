@@ -55,4 +55,7 @@ def identity(name: str, **options: Any) -> str | None:
     name the recipe (corpus, settings, seed, code version). ``None`` when only loading the
     model can tell (a directory or file given by path): use ``load(...).fingerprint()``.
     """
-    return registry.entry(name).identity(options)
+    entry = registry.entry(name)
+    if entry.name.endswith(":"):  # a prefix entry (bow:, hf:): its identity gets the part after the colon
+        return entry.identity({"__rest__": name.partition(":")[2], **options})
+    return entry.identity(options)

@@ -292,3 +292,17 @@ def load_bow(inner_name: str = "", *, window: int | None = DEFAULT_WINDOW, inner
 
     inner = embeddings.load(inner_name, **inner_options)
     return BagOfContextEmbedder(inner, window=window, inner_layer=inner_layer)
+
+
+def bow_identity(inner_name: str = "", *, window: int | None = DEFAULT_WINDOW, inner_layer: str | int = 0,
+                 **inner_options: Any) -> str | None:
+    """Identity of ``load("bow:<name>", ...)`` without loading: the wrapper's settings over the inner
+    model's own identity (None when only the loaded inner model can name itself)."""
+    import json
+
+    import embeddings
+
+    inner = embeddings.identity(inner_name, **inner_options)
+    if inner is None:
+        return None
+    return f"bow v1;window={window};inner_layer={json.dumps(inner_layer)};over {inner_name}:{inner}"

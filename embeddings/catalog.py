@@ -72,7 +72,7 @@ def register_builtins(reg: Registry) -> None:
     reg.register_prefix("bow", LazyFactory("embeddings.bag_of_context:load_bow"), family="any",
                         description="bag of context over any model: the word's context-free vector, the mean "
                         "of its context words' vectors (window=10 each side), and both: bow:<name>",
-                        placeholder="<name>")
+                        placeholder="<name>", identity="embeddings.bag_of_context:bow_identity")
 
     # a floor for every table, and the reference adapter
     add("random", "embeddings.random_vectors:RandomEmbedder", "other",

@@ -110,7 +110,12 @@ class Entry:
             fn = self.meta["identity"] = _import_target(fn, self.name)
         if fn is None:
             fn = getattr(self.resolve(), "identity", None)
-        return None if fn is None else fn(**options)
+        if fn is None:
+            return None
+        if "__rest__" in options:  # a prefix entry: the name after the colon comes first
+            options = dict(options)
+            return fn(options.pop("__rest__"), **options)
+        return fn(**options)
 
 
 def _import_target(target: str, name: str) -> Any:
