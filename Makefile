@@ -50,7 +50,10 @@ $(VENV)/.installed-test: $(VENV)/.installed requirements-fastai.txt
 	$(PIPC) -c requirements.lock --no-build-isolation -e ".[ray]"
 	touch $@
 
+# the quality gates first (CI runs make test): lint, strict type check (config in pyproject.toml), then the tests
 test: install $(VENV)/.installed-test
+	$(BIN)/ruff check embeddings bench tests
+	$(BIN)/mypy embeddings bench
 	$(BIN)/python -m pytest
 
 test-slow: install $(VENV)/.installed-test

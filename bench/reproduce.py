@@ -60,8 +60,8 @@ def compare(committed: Path, fresh: Path) -> tuple[bool, list[str]]:
     ok = True
     if same_cpu:
         for name in TABLES:
-            a, b = committed / name, fresh / name
-            if a.is_file() != b.is_file() or (a.is_file() and a.read_bytes() != b.read_bytes()):
+            fa, fb = committed / name, fresh / name
+            if fa.is_file() != fb.is_file() or (fa.is_file() and fa.read_bytes() != fb.read_bytes()):
                 ok = False
                 notes.append(f"DIFFERS: {name}")
         notes.append("same CPU: every table compared byte for byte")

@@ -78,7 +78,7 @@ class TaskResult:
         if unknown:
             raise ValueError(f"TaskResult got unknown fields {sorted(unknown)}")
         # JSON has no NaN: a stored null score is NaN again
-        nan = {k: float("nan") for k in ("value", "ci_low", "ci_high") if k in d and d[k] is None}
+        nan: dict[str, float] = {k: float("nan") for k in ("value", "ci_low", "ci_high") if k in d and d[k] is None}
         return cls(**{**d, **nan})
 
 

@@ -147,7 +147,7 @@ def complete_identities(work: ModelWork, emb: Embedder | str, done: set[str], re
     if work.identity is not None:
         return
     work.identity = f"fingerprint:{emb if isinstance(emb, str) else emb.fingerprint()}"
-    todo = []
+    todo: list[tuple[TaskSpec, Task, CellIdentity | None]] = []
     for spec, task, _ in work.todo:
         cid = cell_identity(work.spec, work.identity, spec, task)
         if cid.key in done and not rerun:
@@ -249,7 +249,7 @@ def run_suite(suite: Suite, store: ResultStore, *, loader: Loader | None = None,
 
     start = time.perf_counter()
     store.repair()
-    summary = get_executor(executor or suite.executor).run(
+    summary: RunSummary = get_executor(executor or suite.executor).run(
         suite, store, loader=loader or embeddings.load, on_cell=on_cell, rerun=rerun)
     store.compact()
     summary.seconds = round(time.perf_counter() - start, 1)

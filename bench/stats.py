@@ -63,7 +63,8 @@ def _batched_spearman(pred: np.ndarray, gold: np.ndarray) -> np.ndarray:
     rg -= rg.mean(axis=1, keepdims=True)
     denom = np.sqrt((rp * rp).sum(1) * (rg * rg).sum(1))
     with np.errstate(invalid="ignore", divide="ignore"):
-        return (rp * rg).sum(1) / denom
+        rho: np.ndarray = (rp * rg).sum(1) / denom
+        return rho
 
 
 SCHEMES = ("item", "cluster", "stratified")

@@ -165,11 +165,11 @@ class Suite:
         )
         for section, specs in (("embedders", suite.embedders), ("tasks", suite.tasks)):
             keys = [spec.key for spec in specs]
-            for i, k in enumerate(keys):
-                if k in keys[:i]:
+            for i, key in enumerate(keys):
+                if key in keys[:i]:
                     raise ConfigError(f"{source}: key '{section}[{i}]': {specs[i].name!r} with the same "
                                       f"{'options' if section == 'embedders' else 'settings'} as "
-                                      f"{section}[{keys.index(k)}]; each cell would run twice")
+                                      f"{section}[{keys.index(key)}]; each cell would run twice")
         return suite
 
     @classmethod
@@ -240,7 +240,7 @@ _SUITE_KEYS = ("name", "description", "settings", "embedders", "tasks", "tasks_f
 _MAX_VALUES = 10_000
 
 
-class _SuiteLoader(yaml.SafeLoader):
+class _SuiteLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML has no type hints: its classes are Any
     """PyYAML's safe loader, refusing a key given twice in one mapping (PyYAML keeps the last silently),
     and giving a value it cannot build (``!!float x``, the date 2024-02-30) the line it is on."""
 
@@ -268,7 +268,8 @@ class _SuiteLoader(yaml.SafeLoader):
                     "while constructing a mapping", node.start_mark,
                     f"found the key {key!r:.40} again (first on line {first})", key_node.start_mark)
             seen[key] = key_node.start_mark.line + 1
-        return super().construct_mapping(node, deep=deep)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
 
 
 def _sequence(d: dict[str, Any], key: str, source: str) -> list[Any]:

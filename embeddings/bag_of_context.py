@@ -259,7 +259,7 @@ def _padded_context_means(vectors: np.ndarray, usable: np.ndarray, lengths: np.n
         counts[p] += counts[p - 1]
     reach = longest if window is None else window
     lo, hi = np.maximum(pos - reach, 0), np.minimum(pos + reach + 1, lengths[sent])
-    total = sums[hi, sent] - sums[lo, sent] - x
+    total: np.ndarray = sums[hi, sent] - sums[lo, sent] - x
     count = counts[hi, sent] - counts[lo, sent] - usable
     np.divide(total, np.maximum(count, 1)[:, None], out=total)
     total[count == 0] = 0.0
@@ -269,7 +269,8 @@ def _padded_context_means(vectors: np.ndarray, usable: np.ndarray, lengths: np.n
 def unit_rows(x: np.ndarray) -> np.ndarray:
     """Rows scaled to unit L2 norm; all-zero rows stay zero."""
     norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
+    units: np.ndarray = np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
+    return units
 
 
 def load_bow(inner_name: str = "", *, window: int | None = DEFAULT_WINDOW, inner_layer: str | int = 0,

@@ -259,7 +259,8 @@ class Embedder(ABC):
         """Equal-weight mean over layers. Layers are padded with zeros, so narrower layers
         contribute zeros in the padded coordinates (documented; ELMo/transformers are equal
         width)."""
-        return vecs.mean(axis=1, keepdims=True, dtype=np.float32)
+        mean: np.ndarray = vecs.mean(axis=1, keepdims=True, dtype=np.float32)
+        return mean
 
     def _resolve_layers(self, layers: LayerSpec) -> tuple[list[int] | str, list[str]]:
         n = len(self.layers)

@@ -6,6 +6,8 @@ PyPI package, or a stand-in the project trains itself), and what checkpoint it i
 
 from __future__ import annotations
 
+from typing import Any
+
 from embeddings.registries import LazyFactory, Registry
 
 
@@ -13,7 +15,7 @@ def register_builtins(reg: Registry) -> None:
     def add(name: str, target: str, family: str, description: str, *, offline: bool = False,
             generic: bool = False, identity: str | None = None, label: str | None = None,
             floor: bool = False, **bound: object) -> None:
-        meta = {"identity": identity} if identity else {}
+        meta: dict[str, Any] = {"identity": identity} if identity else {}
         meta.update({"label": label} if label else {})
         meta.update({"floor": True} if floor else {})
         reg.register(name, LazyFactory(target, **bound), family=family, description=description,

@@ -54,6 +54,8 @@ def _interval() -> float:
 class _LineProgress(tqdm):  # type: ignore[misc]
     """tqdm for a log file: a full line now and then instead of in-place redraws."""
 
+    last_print_n: int  # tqdm's own attribute (tqdm has no type hints)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("mininterval", _interval())
         kwargs["maxinterval"] = max(kwargs["mininterval"], 1.0)

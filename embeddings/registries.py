@@ -31,7 +31,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import Any
+from typing import Any, cast
 
 from embeddings.support.errors import UnknownName
 
@@ -114,8 +114,8 @@ class Entry:
             return None
         if "__rest__" in options:  # a prefix entry: the name after the colon comes first
             options = dict(options)
-            return fn(options.pop("__rest__"), **options)
-        return fn(**options)
+            return cast("str | None", fn(options.pop("__rest__"), **options))
+        return cast("str | None", fn(**options))
 
 
 def _import_target(target: str, name: str) -> Any:

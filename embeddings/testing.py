@@ -238,7 +238,7 @@ def check_input_validation(emb: Embedder) -> None:
     """A bare string instead of a list of words is refused with a clear TypeError."""
     for bad in ("the river bank", ["the river bank"]):
         try:
-            emb.embed(bad)  # type: ignore[arg-type]
+            emb.embed(bad)
         except TypeError:
             continue
         raise _fail(emb, f"embed({bad!r}) must raise TypeError (pass lists of words)")

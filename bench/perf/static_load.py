@@ -29,6 +29,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -79,7 +80,7 @@ def _child(path: str, mode: str, vocab_file: str) -> None:
         kv = KeyedVectors.load_word2vec_format(path, binary=True)
         matrix, n = kv.vectors, len(kv)
     else:
-        opts: dict = {"mmap": mode.startswith("mmap")}
+        opts: dict[str, Any] = {"mmap": mode.startswith("mmap")}
         if "vocab" in mode and "max_vocab" not in mode:
             opts["vocab"] = json.loads(Path(vocab_file).read_text())
         if mode == "max_vocab=300k":

@@ -44,6 +44,7 @@ import numpy as np
 
 from bench.datasets import get_dataset
 from bench.datasets.analogy import GOOGLE_SEMANTIC, Question, load_questions
+from bench.result import TaskResult
 from bench.stats import accuracy, bootstrap_ci
 from bench.tasks.base import ItemScores, Selection, Task, TaskMeta, TaskOutput, stable_fraction
 from bench.vectors import Requests, VectorSource
@@ -76,7 +77,8 @@ def embed_alone(source: VectorSource, words: list[str]) -> tuple[np.ndarray, np.
 
 def _unit(x: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(x, axis=-1, keepdims=True)
-    return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
+    units: np.ndarray = np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
+    return units
 
 
 class AnalogyTask(Task):
@@ -257,7 +259,7 @@ class AnalogyTask(Task):
         total: int,
         source: str,
         n_cand: int,
-    ) -> list:
+    ) -> list[TaskResult]:
         main = self.settings["method"]
         other = next(m for m in METHODS if m != main)
         dataset_total = len(self.split_questions())

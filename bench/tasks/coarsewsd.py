@@ -195,7 +195,8 @@ def centroid_predict(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarra
     sims = np.round(normalize(test_x) @ cents.T, 6)  # (n_test, n_classes); rounding makes float ties ties
     # lexicographic: highest similarity, then highest train count
     key = sims * 1e6 + counts[None, :] / (counts.sum() + 1)
-    return classes[np.argmax(key, axis=1)]
+    predicted: np.ndarray = classes[np.argmax(key, axis=1)]
+    return predicted
 
 
 def logreg_predict(
@@ -209,7 +210,8 @@ def logreg_predict(
 
     clf = LogisticRegression(C=C, max_iter=2000, random_state=seed)
     clf.fit(normalize(train_x), train_y)
-    return clf.predict(normalize(test_x))
+    predicted: np.ndarray = clf.predict(normalize(test_x))
+    return predicted
 
 
 @dataclasses.dataclass

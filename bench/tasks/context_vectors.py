@@ -20,7 +20,8 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import numpy as np
 
@@ -34,6 +35,8 @@ __all__ = [
     "sample",
     "target_vectors",
 ]
+
+T = TypeVar("T")
 
 
 def crop(tokens: Sequence[str], index: int, window: int | None) -> tuple[tuple[str, ...], int]:
@@ -66,22 +69,25 @@ def row_cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     nb = np.linalg.norm(b, axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
         cos = (a * b).sum(-1) / (na * nb)
-    return np.where((na > 0) & (nb > 0), cos, 0.0)
+    matched: np.ndarray = np.where((na > 0) & (nb > 0), cos, 0.0)
+    return matched
 
 
 def normalize(x: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length along the last axis (zero rows stay zero)."""
     norm = np.linalg.norm(x, axis=-1, keepdims=True)
-    return np.divide(x, norm, out=np.zeros_like(x, dtype=np.float64), where=norm > 0)
+    units: np.ndarray = np.divide(x, norm, out=np.zeros_like(x, dtype=np.float64), where=norm > 0)
+    return units
 
 
 def cosine_matrix(x: np.ndarray) -> np.ndarray:
     """All-pairs cosine of the rows of ``x`` (n, d) -> (n, n)."""
     u = normalize(np.asarray(x, np.float64))
-    return u @ u.T
+    cos: np.ndarray = u @ u.T
+    return cos
 
 
-def sample(items: Sequence, limit: int | None, key, salt: str) -> list:
+def sample(items: Sequence[T], limit: int | None, key: Callable[[T], object], salt: str) -> list[T]:
     """At most ``limit`` items, chosen by a hash of ``key(item)`` (model-independent), in input order.
 
     >>> sample(list(range(10)), 3, str, "x") == sample(list(range(10)), 3, str, "x")

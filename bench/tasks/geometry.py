@@ -73,7 +73,8 @@ def intra_sentence_similarity(vectors: np.ndarray) -> float | np.ndarray:
     """
     v = np.asarray(vectors, np.float64)
     mean = v.mean(0, keepdims=True)
-    return (normalize(v) * normalize(mean)).sum(-1).mean(0)
+    similarity: float | np.ndarray = (normalize(v) * normalize(mean)).sum(-1).mean(0)
+    return similarity
 
 
 class _Accumulator:
@@ -99,7 +100,8 @@ class _Accumulator:
     def self_similarity(self, word: str) -> np.ndarray:  # (n_layers,)
         n = self.count[word]
         s = self.sums[word]
-        return ((s * s).sum(-1) - self.sq[word]) / (n * (n - 1))
+        similarity: np.ndarray = ((s * s).sum(-1) - self.sq[word]) / (n * (n - 1))
+        return similarity
 
 
 class GeometryTask(Task):
@@ -211,13 +213,13 @@ class GeometryTask(Task):
                     if alive.sum() >= 2:
                         intra[name][si] = intra_sentence_similarity(x[alive])
                     units = normalize(x)
-                    for k in np.flatnonzero(alive):
-                        o = occ[rows[k]]
+                    for r in np.flatnonzero(alive):
+                        o = occ[rows[r]]
                         if o in word_of:
-                            acc[name].add(word_of[o], units[k])
-                for k in np.flatnonzero(alive):
-                    if occ[rows[k]] in pair_members:
-                        kept[occ[rows[k]]] = vecs[rows[k]]
+                            acc[name].add(word_of[o], units[r])
+                for r in np.flatnonzero(alive):
+                    if occ[rows[r]] in pair_members:
+                        kept[occ[rows[r]]] = vecs[rows[r]]
         usable = [(a, b) for a, b in pairs if a in kept and b in kept]
         if not usable:
             raise ValueError(f"geometry: no word pairs with vectors for {embedder.name}")

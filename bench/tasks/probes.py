@@ -85,7 +85,8 @@ def loo_nn_correct(x: np.ndarray, senses: list[str]) -> np.ndarray:
     np.fill_diagonal(cos, -np.inf)
     same = np.array(senses)[:, None] == np.array(senses)[None, :]
     nearest = cos >= cos.max(axis=1, keepdims=True) - TIE_TOL
-    return (nearest & same).sum(1) / nearest.sum(1)
+    right: np.ndarray = (nearest & same).sum(1) / nearest.sum(1)
+    return right
 
 
 def chance_level(senses: list[str]) -> np.ndarray:
@@ -122,7 +123,8 @@ def centroid_correct(x: np.ndarray, centroids: np.ndarray, gold: list[int]) -> n
     sims = normalize(np.asarray(x, np.float64)) @ normalize(np.asarray(centroids, np.float64)).T
     nearest = sims >= sims.max(axis=1, keepdims=True) - TIE_TOL
     g = np.asarray(gold)
-    return nearest[np.arange(len(g)), g] / nearest.sum(1)
+    right: np.ndarray = nearest[np.arange(len(g)), g] / nearest.sum(1)
+    return right
 
 
 def _groups(items: list[ProbeItem]) -> dict[str, list[int]]:
@@ -167,7 +169,8 @@ def word_diff_ci(correct: np.ndarray, words: np.ndarray, first: np.ndarray, seco
         right = np.bincount(inverse[mask], weights=correct[mask], minlength=len(units))
         count = np.bincount(inverse[mask], minlength=len(units)).astype(float)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return (draws @ right) / (draws @ count)
+            share: np.ndarray = (draws @ right) / (draws @ count)
+            return share
 
     diffs = acc(first) - acc(second)
     diffs = diffs[np.isfinite(diffs)]  # a replicate without any item of one condition

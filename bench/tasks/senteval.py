@@ -221,7 +221,7 @@ def _single_threaded(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _classifier(C: float, seed: int, max_iter: int):
+def _classifier(C: float, seed: int, max_iter: int) -> Any:  # an sklearn Pipeline (sklearn has no type hints)
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -235,7 +235,7 @@ class _Fitter:
     def __init__(self, seed: int, max_iter: int) -> None:
         self.seed, self.max_iter, self.not_converged = seed, max_iter, 0
 
-    def fit(self, X: np.ndarray, y: np.ndarray, C: float):
+    def fit(self, X: np.ndarray, y: np.ndarray, C: float) -> Any:
         from sklearn.exceptions import ConvergenceWarning
 
         clf = _classifier(C, self.seed, self.max_iter)

@@ -16,7 +16,7 @@ import logging
 import time
 
 from bench.vectors.cache import EmbeddingCache, item_key
-from bench.vectors.requests import Requests
+from bench.vectors.requests import Requests, Sentence
 from bench.vectors.source import Table, VectorSource, compute
 from embeddings.base import Embedder
 
@@ -44,7 +44,8 @@ class PlannedSource(VectorSource):
 
     def prepare(self, requests: Requests, *, progress: bool | None = None) -> None:
         """Make every requested item available; embed what the cache does not have."""
-        keys = {(s, i): item_key(s, i) for s, pos in requests.targets.items() for i in pos}
+        keys: dict[tuple[Sentence, int | str], bytes] = {
+            (s, i): item_key(s, i) for s, pos in requests.targets.items() for i in pos}
         keys.update({(s, p): item_key(s, p) for s, pools in requests.pooled.items() for p in pools})
         self._planned.update(keys.values())
         have = self.cache.get_many(list(keys.values())) if self.cache is not None else {}
@@ -72,7 +73,7 @@ class PlannedSource(VectorSource):
         self.seconds += time.perf_counter() - start
 
     def fetch(self, requests: Requests) -> Table:
-        wanted = [(s, i) for s, pos in requests.targets.items() for i in pos]
+        wanted: list[tuple[Sentence, int | str]] = [(s, i) for s, pos in requests.targets.items() for i in pos]
         wanted += [(s, p) for s, pools in requests.pooled.items() for p in pools]
         table: Table = {}
         keys = {w: item_key(*w) for w in wanted}

@@ -74,9 +74,9 @@ def compute(embedder: Embedder, requests: Requests, *, chunk: int = 256, progres
     starts = range(0, len(sentences), chunk)
     show = progress if progress is not None else len(starts) > 1
     for start in progress_bar(starts, desc=f"embed {embedder.name}", unit="chunk", disable=not show):
-        part = sentences[start : start + chunk]
+        batch = sentences[start : start + chunk]
         rows: list[tuple[Sentence, int | str, np.ndarray, bool]] = []
-        for sent, wv in zip(part, embedder.embed([list(s) for s in part], progress=False), strict=True):
+        for sent, wv in zip(batch, embedder.embed([list(s) for s in batch], progress=False), strict=True):
             for i in sorted(requests.targets.get(sent, ())):
                 rows.append((sent, i, np.array(wv.vectors[i]), bool(wv.oov[i])))
             for how in sorted(requests.pooled.get(sent, ())):

@@ -219,7 +219,7 @@ class ElmoEmbedder(Embedder):
         for i, s in enumerate(padded):
             token[i, : len(s)] = vecs[pos : pos + len(s)]
             pos += len(s)
-        out = self.model(None, lengths, self._initial_state(len(padded)), token=token)  # type: ignore[arg-type]
+        out = self.model(None, lengths, self._initial_state(len(padded)), token=token)
         if self.stateful:
             self._store_state(out.state)
         stack = torch.stack([torch.cat([out.token, out.token], dim=-1), *out.layers], dim=2)

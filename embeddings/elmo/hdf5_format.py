@@ -134,7 +134,7 @@ def _read_dataset(f: h5py.File, name: str, shape: tuple[int, ...], path: str | P
         if node.shape != shape:
             raise FileFormatError(path, name, f"has shape {node.shape}, the options imply {shape}; options.json "
                                               "and weights do not belong together")
-        a = node[...].astype(np.float32)
+        a: np.ndarray = node[...].astype(np.float32)
     except FileFormatError:
         raise
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as e:  # damaged object headers or chunks

@@ -237,7 +237,8 @@ class FinetunedClassifier:
 
     def predict(self, sentences: Sequence[Sequence[str]], *, batch_size: int | None = None) -> np.ndarray:
         """The most probable class of each sentence (values from ``classes_``)."""
-        return self.classes_[self.predict_proba(sentences, batch_size=batch_size).argmax(axis=1)]
+        predicted: np.ndarray = self.classes_[self.predict_proba(sentences, batch_size=batch_size).argmax(axis=1)]
+        return predicted
 
     def score(self, sentences: Sequence[Sequence[str]], labels: Sequence[Any]) -> float:
         """Accuracy on labelled sentences."""

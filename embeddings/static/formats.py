@@ -51,7 +51,7 @@ def _open(path: Path) -> IO[bytes]:
     if magic[:2] == b"\x1f\x8b":
         return gzip.open(path, "rb")  # type: ignore[return-value]
     if magic == b"BZh":
-        return bz2.open(path, "rb")  # type: ignore[return-value]
+        return bz2.open(path, "rb")
     return open(path, "rb", buffering=1 << 20)
 
 

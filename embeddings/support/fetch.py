@@ -507,7 +507,7 @@ def _read_record(path: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     try:
-        rec = json.loads(path.read_text(encoding="utf-8"))
+        rec: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         if not _HEX64.fullmatch(str(rec["sha256"])):
             raise ValueError("'sha256' is not 64 hex digits")
     except (ValueError, KeyError, TypeError) as e:

@@ -191,7 +191,8 @@ class ConcatPoolClassifier(nn.Module):
         return torch.cat([last, biggest, mean], dim=1)
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        return self.head(self.pooled(ids, lengths))
+        logits: torch.Tensor = self.head(self.pooled(ids, lengths))
+        return logits
 
     def layer_groups(self) -> list[list[nn.Parameter]]:
         """Bottom to top: [embedding], [LSTM 1], ..., [LSTM N], [head]."""
@@ -246,7 +247,8 @@ class UlmfitClassifier:
 
     def predict(self, sentences: Sequence[Sequence[str]], *, batch_size: int | None = None) -> np.ndarray:
         """The most probable class of each sentence (values from ``classes_``)."""
-        return self.classes_[self.predict_proba(sentences, batch_size=batch_size).argmax(axis=1)]
+        predicted: np.ndarray = self.classes_[self.predict_proba(sentences, batch_size=batch_size).argmax(axis=1)]
+        return predicted
 
     def score(self, sentences: Sequence[Sequence[str]], labels: Sequence[Any]) -> float:
         """Accuracy on labelled sentences."""

@@ -130,8 +130,9 @@ class AWDLSTM(nn.Module):
         if self.training and p > 0:  # DropConnect on the hidden-to-hidden matrix (AWD-LSTM)
             w_hh = cast(torch.Tensor, rnn.weight_hh_l0)
             dropped = {"weight_hh_l0": F.dropout(w_hh, p=p, training=True)}
-            return functional_call(rnn, dropped, (x, h), strict=False)
-        return rnn(x, h)
+            return cast(tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]],
+                        functional_call(rnn, dropped, (x, h), strict=False))
+        return cast(tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]], rnn(x, h))
 
     def encode(self, ids: torch.Tensor, hidden: Hidden | None = None, *, return_hidden: bool = False
                ) -> Any:

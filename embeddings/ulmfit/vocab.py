@@ -79,16 +79,14 @@ def read_itos_pickle(path: str | Path) -> list[str]:
             raise
         except Exception as e:  # truncated or not a pickle at all
             raise UnsafeVocabulary(f"{path}: not a readable pickle ({type(e).__name__}: {e})") from e
-    _check_list_of_str(obj, path)
-    return obj
+    return _check_list_of_str(obj, path)
 
 
 def read_vocab_json(path: str | Path) -> list[str]:
     """Read the project's own vocabulary file: a JSON list of str."""
     path = Path(path)
     obj = read_json(path)  # FileFormatError with file:line for invalid JSON or UTF-8
-    _check_list_of_str(obj, path)
-    return obj
+    return _check_list_of_str(obj, path)
 
 
 def write_vocab_json(itos: Sequence[str], path: str | Path) -> None:
@@ -96,7 +94,8 @@ def write_vocab_json(itos: Sequence[str], path: str | Path) -> None:
     Path(path).write_text(json.dumps(list(itos), ensure_ascii=False), encoding="utf-8")
 
 
-def _check_list_of_str(obj: object, path: Path) -> None:
+def _check_list_of_str(obj: object, path: Path) -> list[str]:
+    """``obj`` itself once it is checked to be a non-empty list of str; UnsafeVocabulary otherwise."""
     if not isinstance(obj, list):
         raise UnsafeVocabulary(
             f"{path}: a vocabulary must be a list of str (index -> token), got {type(obj).__name__}; refused"
@@ -109,6 +108,7 @@ def _check_list_of_str(obj: object, path: Path) -> None:
                 f"{path}: vocabulary item {i} is {type(tok).__name__}, not str; a vocabulary must be a "
                 f"list of str; refused"
             )
+    return obj
 
 
 class Vocab:
