@@ -150,8 +150,8 @@ def test_per_model_overrides_cap_one_model_and_show_in_its_cells(tmp_path):
     })
     store = ResultStore(tmp_path)
     run_suite(suite, store)
-    totals = sorted(c.results[0].total for c in store.cells())
-    assert totals == [40, 40]  # both specs are named "random": the override applies to both
+    # both specs are named "random": the override applies to both; the sample is recorded as such
+    assert sorted((c.results[0].sampled, c.results[0].total) for c in store.cells()) == [(40, 353), (40, 353)]
     with pytest.raises(ValueError, match=r"overrides\[0\]"):
         Suite.from_dict({"embedders": ["random"], "tasks": ["ws353"], "overrides": [{"tasks": ["ws353"]}]})
     with pytest.raises(ValueError, match="executor 'slurm'"):
