@@ -82,3 +82,17 @@ def read_text(path: str | Path, encoding: str = "utf-8") -> str:
     """The whole file, decoded by :func:`decode_text` (a missing file raises FileNotFoundError)."""
     with open(path, "rb") as f:
         return decode_text(f.read(), path, encoding)
+
+
+def read_aligned(data_path: str | Path, gold_path: str | Path, what: str = "data lines") -> list[tuple[int, str, str]]:
+    """(line number, data line, gold line) of a data file and its gold file, which must align line by line.
+
+    WiC and CoarseWSD-20 keep sentences and labels in two files; a count mismatch is an error
+    naming the gold file and the first line that has no partner.
+    """
+    data = read_text(data_path).splitlines()
+    gold = read_text(gold_path).splitlines()
+    if len(data) != len(gold):
+        raise DatasetFormatError(gold_path, min(len(data), len(gold)) + 1,
+                                 f"{len(gold)} gold labels for {len(data)} {what} in {data_path}")
+    return [(k, d, g) for k, (d, g) in enumerate(zip(data, gold, strict=True), start=1)]

@@ -147,3 +147,25 @@ def accuracy(predicted: np.ndarray, labels: Sequence[Any]) -> float:
     if len(lab) != len(predicted):
         raise ValueError(f"{len(predicted)} predictions for {len(lab)} labels")
     return float(np.mean(predicted == lab)) if len(lab) else float("nan")
+
+
+class SentenceClassifier:
+    """What a fine-tuned classifier offers beyond ``predict_proba``: ``predict`` and ``score``.
+
+    Subclasses set ``classes_`` (the label values, in column order) and implement
+    ``predict_proba(sentences) -> (n, n_classes)``.
+    """
+
+    classes_: np.ndarray
+
+    def predict_proba(self, sentences: Sequence[Sequence[str]], *, batch_size: int | None = None) -> np.ndarray:
+        raise NotImplementedError
+
+    def predict(self, sentences: Sequence[Sequence[str]], *, batch_size: int | None = None) -> np.ndarray:
+        """The most probable class of each sentence (values from ``classes_``)."""
+        predicted: np.ndarray = self.classes_[self.predict_proba(sentences, batch_size=batch_size).argmax(axis=1)]
+        return predicted
+
+    def score(self, sentences: Sequence[Sequence[str]], labels: Sequence[Any]) -> float:
+        """Accuracy on labelled sentences."""
+        return accuracy(self.predict(sentences), labels)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from bench.datasets.base import DataFile, Dataset, DatasetCollection
 from bench.datasets.fetching import fetch
-from bench.validation import DatasetFormatError, read_text
+from bench.validation import DatasetFormatError, read_aligned, read_text
 
 #: the datasets this module defines (listed in bench.datasets.registry.INDEX)
 DATASETS = DatasetCollection()
@@ -260,16 +260,8 @@ def _line_of_key(text: str, key: str) -> int:
 
 def read_split(data_path: str | Path, gold_path: str | Path, word: str, split: str) -> list[WSDItem]:
     """Read one word's split; a malformed line raises :class:`DatasetFormatError` with file:line."""
-    data = read_text(data_path).splitlines()
-    gold = read_text(gold_path).splitlines()
-    if len(data) != len(gold):
-        raise DatasetFormatError(
-            gold_path,
-            min(len(data), len(gold)) + 1,
-            f"{len(gold)} gold labels for {len(data)} sentences in {data_path}",
-        )
     items = []
-    for lineno, (line, label) in enumerate(zip(data, gold, strict=True), start=1):
+    for lineno, line, label in read_aligned(data_path, gold_path, "sentences"):
         cols = line.split("\t")
         if len(cols) != 2:
             raise DatasetFormatError(

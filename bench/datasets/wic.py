@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bench.datasets.base import DataFile, Dataset, DatasetCollection
 from bench.datasets.fetching import fetch
-from bench.validation import DatasetFormatError, read_text
+from bench.validation import DatasetFormatError, read_aligned
 
 #: the datasets this module defines (listed in bench.datasets.registry.INDEX)
 DATASETS = DatasetCollection()
@@ -79,16 +79,8 @@ class WiCItem:
 
 def read_wic(data_path: str | Path, gold_path: str | Path, split: str = "x") -> list[WiCItem]:
     """Read one split; a malformed line raises :class:`DatasetFormatError` with file:line."""
-    data = read_text(data_path).splitlines()
-    gold = read_text(gold_path).splitlines()
-    if len(data) != len(gold):
-        raise DatasetFormatError(
-            gold_path,
-            min(len(data), len(gold)) + 1,
-            f"{len(gold)} gold labels for {len(data)} data lines in {data_path}",
-        )
     items = []
-    for lineno, (line, label) in enumerate(zip(data, gold, strict=True), start=1):
+    for lineno, line, label in read_aligned(data_path, gold_path, "data lines"):
         cols = line.split("\t")
         if len(cols) != 5:
             raise DatasetFormatError(data_path, lineno, f"expected 5 tab-separated columns, got {len(cols)}")

@@ -33,8 +33,9 @@ import numpy as np
 
 from bench.datasets.scws import SCWSItem, load_scws
 from bench.stats import bootstrap_ci, spearman
-from bench.tasks.base import ItemScores, Selection, Task, TaskMeta, TaskOutput, stable_fraction
+from bench.tasks.base import Selection, Task, TaskMeta, TaskOutput
 from bench.tasks.context_vectors import crop, row_cosine, sample, target_vectors
+from bench.tasks.similarity import select_by_dev_half
 from bench.vectors import Requests, VectorSource
 
 __all__ = ["SCWSTask", "same_word"]
@@ -129,19 +130,4 @@ class SCWSTask(Task):
 
     def _selection(self, embedder: VectorSource, ids: list[str], cos: np.ndarray, gold: np.ndarray) -> Selection:
         """The layer with the best Spearman on the dev half of the pairs, scored on the other half."""
-        dev = np.array([stable_fraction(x, self.name) < 0.5 for x in ids])
-        dev_rho = [spearman(cos[dev, k], gold[dev]) if dev.sum() >= 3 else float("nan")
-                   for k in range(cos.shape[1])]
-        if len(embedder.layers) == 1 or not np.isfinite(dev_rho).any():
-            best = 0
-            criterion = "only layer" if len(embedder.layers) == 1 else "first layer (no usable dev half)"
-        else:
-            best = int(np.nanargmax(dev_rho))
-            criterion = "best Spearman on the dev half of the pairs (hash split)"
-        test = ~dev
-        pred = cos[test, best]
-        ci = bootstrap_ci(spearman, pred, gold[test], n_boot=self.settings["n_boot"], seed=self.settings["seed"])
-        items = ItemScores(tuple(np.array(ids)[test]), tuple(map(float, pred)), tuple(map(float, gold[test])),
-                           "spearman")
-        return Selection(embedder.layers[best], criterion, spearman(pred, gold[test]), ci[0], ci[1],
-                         int(test.sum()), "test half of the pairs", items, dev_value=float(dev_rho[best]))
+        return select_by_dev_half(self, embedder, ids, cos, gold, unit="pairs")

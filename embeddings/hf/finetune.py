@@ -73,7 +73,15 @@ import numpy as np
 
 from embeddings.hf.align import is_byte_level, special_tokens_around, split_words, tokenizer_lowercases
 from embeddings.hf.embedder import detect_direction, max_input_length
-from embeddings.labelled import Labelled, accuracy, check_labelled, check_sentences, length_batches, sortish_batches
+from embeddings.labelled import (
+    Labelled,
+    SentenceClassifier,
+    accuracy,
+    check_labelled,
+    check_sentences,
+    length_batches,
+    sortish_batches,
+)
 from embeddings.progress import progress_bar
 from embeddings.support.threads import torch_threads
 
@@ -177,7 +185,7 @@ class InputFormat:
         return [r or [self.pad_id] for r in rows]
 
 
-class FinetunedClassifier:
+class FinetunedClassifier(SentenceClassifier):
     """A fine-tuned transformers classifier; build it with :func:`finetune_classifier`.
 
     Attributes
@@ -235,14 +243,6 @@ class FinetunedClassifier:
                 out[idx] = torch.softmax(logits.float(), dim=-1).double().cpu().numpy()
         return out
 
-    def predict(self, sentences: Sequence[Sequence[str]], *, batch_size: int | None = None) -> np.ndarray:
-        """The most probable class of each sentence (values from ``classes_``)."""
-        predicted: np.ndarray = self.classes_[self.predict_proba(sentences, batch_size=batch_size).argmax(axis=1)]
-        return predicted
-
-    def score(self, sentences: Sequence[Sequence[str]], labels: Sequence[Any]) -> float:
-        """Accuracy on labelled sentences."""
-        return accuracy(self.predict(sentences), labels)
 
 
 def load_for_classification(source: str | Path, n_classes: int) -> tuple[Any, Any]:

@@ -85,7 +85,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from embeddings.labelled import Labelled, accuracy, check_labelled, check_sentences, length_batches, random_batches
+from embeddings.labelled import (
+    Labelled,
+    SentenceClassifier,
+    accuracy,
+    check_labelled,
+    check_sentences,
+    length_batches,
+    random_batches,
+)
 from embeddings.progress import progress_bar
 from embeddings.support.threads import torch_threads
 from embeddings.ulmfit.checkpoint import LoadedLM, load_checkpoint
@@ -200,7 +208,7 @@ class ConcatPoolClassifier(nn.Module):
                 + [list(self.head.parameters())])
 
 
-class UlmfitClassifier:
+class UlmfitClassifier(SentenceClassifier):
     """A trained ULMFiT classifier; build it with :func:`train_ulmfit_classifier`.
 
     Attributes
@@ -245,14 +253,6 @@ class UlmfitClassifier:
                 out[idx] = F.softmax(self.net(x, lengths), dim=-1).double().numpy()
         return out
 
-    def predict(self, sentences: Sequence[Sequence[str]], *, batch_size: int | None = None) -> np.ndarray:
-        """The most probable class of each sentence (values from ``classes_``)."""
-        predicted: np.ndarray = self.classes_[self.predict_proba(sentences, batch_size=batch_size).argmax(axis=1)]
-        return predicted
-
-    def score(self, sentences: Sequence[Sequence[str]], labels: Sequence[Any]) -> float:
-        """Accuracy on labelled sentences."""
-        return accuracy(self.predict(sentences), labels)
 
 
 def _pad(rows: list[np.ndarray], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
