@@ -69,6 +69,37 @@ class ModelWork:
     skipped: int = 0
 
 
+class Recorder:
+    """Appends each finished or failed cell to the store at once, counts it, reports it."""
+
+    def __init__(self, suite: Suite, store: ResultStore, on_cell: Callable[[Cell], None] | None) -> None:
+        from embeddings.progress import progress_bar
+
+        self.store = store
+        self.on_cell = on_cell
+        self.summary = RunSummary()
+        self.bar = progress_bar(total=sum(len(suite.tasks_for(e)) for e in suite.embedders),
+                                desc=f"suite {suite.name}", unit="cell")
+
+    def __call__(self, cell: Cell) -> None:
+        if cell.ok:
+            self.summary.ran += 1
+        else:
+            self.summary.failed += 1
+        self.store.add(cell)
+        self.bar.update(1)
+        if self.on_cell:
+            self.on_cell(cell)
+
+    def skipped(self, n: int) -> None:
+        self.summary.skipped += n
+        self.bar.update(n)
+
+    def close(self) -> RunSummary:
+        self.bar.close()
+        return self.summary
+
+
 def _now() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 

@@ -10,6 +10,7 @@ from typing import Any
 from bench.cell import Cell
 from bench.runner import (
     Loader,
+    Recorder,
     RunSummary,
     complete_identities,
     describe,
@@ -23,7 +24,6 @@ from bench.runner import (
 from bench.store import ResultStore
 from bench.suite import Suite
 from bench.vectors import PlannedSource
-from embeddings.progress import progress_bar
 
 
 class LocalExecutor:
@@ -31,27 +31,14 @@ class LocalExecutor:
 
     def run(self, suite: Suite, store: ResultStore, *, loader: Loader, on_cell: Callable[[Cell], None] | None,
             rerun: bool) -> RunSummary:
-        summary = RunSummary()
         works = plan_run(suite, store, rerun=rerun)
-        bar = progress_bar(total=sum(len(suite.tasks_for(e)) for e in suite.embedders), desc=f"suite {suite.name}",
-                           unit="cell")
-
-        def record(cell: Cell) -> None:
-            if cell.ok:
-                summary.ran += 1
-            else:
-                summary.failed += 1
-            store.add(cell)
-            bar.update(1)
-            if on_cell:
-                on_cell(cell)
+        record = Recorder(suite, store, on_cell)  # the driver alone writes the store
 
         done = store.done_keys()
         for work in works:
             for cell in work.failed:
                 record(cell)
-            summary.skipped += work.skipped
-            bar.update(work.skipped)
+            record.skipped(work.skipped)
             if not work.todo:
                 continue
             t0 = time.perf_counter()
@@ -65,8 +52,7 @@ class LocalExecutor:
             load_seconds = time.perf_counter() - t0
             skipped_before = work.skipped
             complete_identities(work, emb, done, rerun)
-            summary.skipped += work.skipped - skipped_before
-            bar.update(work.skipped - skipped_before)
+            record.skipped(work.skipped - skipped_before)
             if not work.todo:
                 continue
             info = describe(work, emb, load_seconds)
@@ -74,14 +60,14 @@ class LocalExecutor:
             info = {**info, **embedding_stats(source)}
             for spec, task, cid in work.todo:
                 assert cid is not None
-                bar.set_postfix_str(f"{work.spec.name} / {spec.name}")
+                record.bar.set_postfix_str(f"{work.spec.name} / {spec.name}")
                 record(run_cell(task, source, spec, cid, work.spec, info, suite.name,
                                 prepare_alone=prepare_error is not None))
             _close(source)
             del emb, source
             gc.collect()
-        bar.close()
-        return summary
+        record.close()
+        return record.summary
 
 
 def _close(source: Any) -> None:

@@ -50,10 +50,18 @@ from typing import Any
 from bench.cell import Cell, CellIdentity
 from bench.executors.ray_worker import ModelHost, score_cell
 from bench.executors.resources import RaySettings, demand, fits
-from bench.runner import Loader, ModelWork, RunSummary, complete_identities, failed_cell, log_failure, plan_run
+from bench.runner import (
+    Loader,
+    ModelWork,
+    Recorder,
+    RunSummary,
+    complete_identities,
+    failed_cell,
+    log_failure,
+    plan_run,
+)
 from bench.store import ResultStore
 from bench.suite import Suite, TaskSpec
-from embeddings.progress import progress_bar
 from embeddings.support.errors import CtxbenchError
 
 logger = logging.getLogger(__name__)
@@ -133,28 +141,15 @@ class RayExecutor:
         cell_fn = ray.remote(score_cell)
         cell_need = demand(settings.cell)
 
-        summary = RunSummary()
         works = plan_run(suite, store, rerun=rerun)
         done = store.done_keys()
-        bar = progress_bar(total=sum(len(suite.tasks_for(e)) for e in suite.embedders), desc=f"suite {suite.name}",
-                           unit="cell")
-
-        def record(cell: Cell) -> None:
-            if cell.ok:
-                summary.ran += 1
-            else:
-                summary.failed += 1
-            store.add(cell)  # the driver alone writes the store
-            bar.update(1)
-            if on_cell:
-                on_cell(cell)
+        record = Recorder(suite, store, on_cell)  # the driver alone writes the store
 
         waiting: list[_Model] = []
         for work in works:
             for cell in work.failed:
                 record(cell)
-            summary.skipped += work.skipped
-            bar.update(work.skipped)
+            record.skipped(work.skipped)
             if work.todo:
                 waiting.append(_Model(work, demand(settings.for_model(work.spec.name))))
 
@@ -201,8 +196,7 @@ class RayExecutor:
         def on_loaded(m: _Model, loaded: dict[str, Any]) -> None:
             before = m.work.skipped
             complete_identities(m.work, loaded["fingerprint"], done, rerun)
-            summary.skipped += m.work.skipped - before
-            bar.update(m.work.skipped - before)
+            record.skipped(m.work.skipped - before)
             if not m.work.todo:
                 retire(m)
                 return
@@ -258,8 +252,8 @@ class RayExecutor:
                 admit()
             if waiting and not inflight and not live:  # cannot happen: a lone actor is always admitted
                 raise RuntimeError("ray executor: models left that could not be scheduled")
-        bar.close()
-        return summary
+        record.close()
+        return record.summary
 
 
 def _actor_options(need: dict[str, float]) -> dict[str, Any]:
