@@ -92,8 +92,9 @@ def compare(name: str, opts: PerfOptions, pool: list[list[str]], section: Sectio
     section.table(THROUGHPUT_HEADER, throughput_rows(sides, words, "embed()"))
     for key, comparison, goal in (("raw forward", "embed() ÷ raw forward", RAW_GOAL),
                                   ("naive loop", "embed() ÷ naive loop", NAIVE_GOAL)):
-        err = sides["embed()"].error or sides[key].error
-        section.figures.append(Figure(comparison, label, median_ratio(sides[key], sides["embed()"]), goal, error=err))
+        failed = sides["embed()"].error or sides[key].error
+        ratio = median_ratio(sides[key], sides["embed()"])
+        section.figures.append(Figure(comparison, label, ratio, goal, error=failed))
 
 
 def run(opts: PerfOptions, models: list[str] | None = None) -> Section:

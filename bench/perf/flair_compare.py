@@ -96,9 +96,9 @@ def compare(name: str, opts: PerfOptions, pool: list[list[str]], section: Sectio
                     "of the real ones).")
     section.table(THROUGHPUT_HEADER, throughput_rows(sides, words, "embed()"))
     for key in (FILE, SORTED):
-        err = sides["embed()"].error or sides[key].error
+        failed = sides["embed()"].error or sides[key].error
         section.figures.append(Figure(f"embed() ÷ {key}", label, median_ratio(sides[key], sides["embed()"]), GOAL,
-                                      error=err))
+                                      error=failed))
 
 
 def run(opts: PerfOptions, models: list[str] | None = None) -> Section:

@@ -136,8 +136,8 @@ class NaiveLoop:
             if w is not None:
                 pieces.setdefault(w, []).append(pos)
         out = np.zeros((len(words), hidden.shape[0], hidden.shape[2]), np.float32)
-        for w, pos in pieces.items():
-            sel = hidden[:, pos]
+        for w, positions in pieces.items():
+            sel = hidden[:, positions]
             vec = sel.mean(1) if self.pooling == "mean" else sel[:, 0] if self.pooling == "first" else sel[:, -1]
             out[w] = vec.numpy()
         return out

@@ -49,6 +49,7 @@ class FlairPeer:
     def __init__(self, model_dir: Path, sets: dict[str, Any], *, batch_size: int, threads: int,
                  pooling: str = "mean", timeout: float = 900.0) -> None:
         self.timeout = timeout
+        python = peer_python()
         self._sets = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8")
         json.dump(sets, self._sets)
         self._sets.close()
@@ -56,7 +57,7 @@ class FlairPeer:
         env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # nothing of ctxbench in the peer
         env.update(TOKENIZERS_PARALLELISM="false", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
         self.proc = subprocess.Popen(
-            [str(peer_python()), str(SCRIPT), "--model", str(model_dir), "--sentences", self._sets.name,
+            [str(python), str(SCRIPT), "--model", str(model_dir), "--sentences", self._sets.name,
              "--batch-size", str(batch_size), "--threads", str(threads), "--pooling", pooling],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, text=True, env=env,
             cwd=tempfile.gettempdir(),

@@ -65,9 +65,9 @@ def compare(name: str, opts: PerfOptions, pool: list[list[str]], section: Sectio
         f"{opts.repeats} repeats; batch size {emb.batch_size}; torch threads {threads}; layers {emb.layers}.",
     )
     section.table(THROUGHPUT_HEADER, throughput_rows(sides, words, "embed()"))
-    err = sides["embed()"].error or sides["raw forward"].error
+    failed = sides["embed()"].error or sides["raw forward"].error
     section.figures.append(Figure("embed() ÷ raw forward", label, median_ratio(sides["raw forward"],
-                                                                               sides["embed()"]), GOAL, error=err))
+                                                                               sides["embed()"]), GOAL, error=failed))
 
 
 def run(opts: PerfOptions, models: list[str] | None = None) -> Section:

@@ -190,14 +190,14 @@ def run(opts, *, rows: int | None = None, dim: int = 300, task: str = "simlex999
     goal = Goal("<=", 1.0, " GB")
     by_mode = {r["mode"]: r for r in results}
     for mode in GOAL_MODES:
-        r = by_mode.get(mode)
-        if r is None:
+        got = by_mode.get(mode)
+        if got is None:
             continue
-        err = r.get("error")
-        peak = None if err else r["peak_mb"] / 1000
+        err = got.get("error")
+        peak = None if err else got["peak_mb"] / 1000
         section.figures.append(Figure(f"peak RSS: load ({mode}) + {task}", f"{rows:,} x {dim}", peak, goal, error=err))
-        speed = None if err or base is None else base["total_s"] / r["total_s"]
-        section.figures.append(Figure(f"speed: gensim load + eval ÷ ({mode}) + eval", f"{rows:,} x {dim}", speed,
+        speedup = None if err or base is None else base["total_s"] / got["total_s"]
+        section.figures.append(Figure(f"speed: gensim load + eval ÷ ({mode}) + eval", f"{rows:,} x {dim}", speedup,
                                       None, error=err or (None if base else "no gensim baseline"), unit="x"))
     section.seconds = time.perf_counter() - t0
     return section

@@ -59,8 +59,8 @@ def compare(name: str, opts: PerfOptions, pool: list[list[str]], section: Sectio
                 f"{load1[0] if load1 else float('nan'):.2f} after.")
     section.table(THROUGHPUT_HEADER, throughput_rows(sides, words, "threads=2"))
     ratio = median_ratio(sides["threads=1"], sides["threads=2"])
-    err = sides["threads=1"].error or sides["threads=2"].error
-    section.figures.append(Figure("embed() threads=2 ÷ threads=1", label, ratio, error=err, unit="x"))
+    failed = sides["threads=1"].error or sides["threads=2"].error
+    section.figures.append(Figure("embed() threads=2 ÷ threads=1", label, ratio, error=failed, unit="x"))
     return ratio
 
 
