@@ -59,7 +59,7 @@ class Figure:
             value = f"failed: {self.error}" if self.error else "—"
         else:
             unit = self.unit if self.unit is not None else (self.goal.unit if self.goal else "")
-            value = f"{self.value:.3g}{unit}"
+            value = f"{self.value:#.3g}{unit}"
         met = {True: "**yes**", False: "**no**", None: "—"}[self.met]
         return [self.comparison, self.model, value, self.goal.text if self.goal else "—", met]
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from bench.perf.figures import Figure, Goal, Section, figures_table
 from bench.perf.hf_baselines import length_batches, padding_cost
 from bench.perf.options import PerfOptions, parse_option
 from bench.perf.sentences import read_sentences, split_sets
+from bench.perf.static_load import peak_rss_mb
 from bench.perf.timing import interleave, median_ratio, ratio_per_repeat
 from bench.perf.warm import EMBEDDING_CACHE, scratch_cache
 
@@ -79,7 +83,7 @@ def test_goals_and_figures():
     failed = Figure("embed() ÷ flair", "m", None, Goal(">=", 3.5, "x"), error="PeerError: x | y")
     assert (ok.met, bad.met, failed.met) == (True, False, None)
     table = figures_table([ok, bad, failed])
-    assert "| 0.95x | >= 0.9x | **yes** |" in table and "| 0.5x | >= 0.9x | **no** |" in table
+    assert "| 0.950x | >= 0.9x | **yes** |" in table and "| 0.500x | >= 0.9x | **no** |" in table
     assert "failed: PeerError: x \\| y" in table
     s = Section("k", "Title")
     s.add("text")
@@ -106,3 +110,12 @@ def test_scratch_cache_links_everything_but_the_embedding_cache(tmp_path):
     assert sorted(linked) == ["models", "note.txt"]
     assert (tmp_path / "scratch" / "models").is_symlink() and (tmp_path / "scratch" / "models" / "m").is_dir()
     assert not (tmp_path / "scratch" / EMBEDDING_CACHE).exists()
+
+
+def test_a_child_does_not_inherit_the_parents_peak_rss():
+    ballast = b"x" * (400 * 2**20)  # the parent now holds 400 MB
+    code = "from bench.perf.static_load import peak_rss_mb; print(peak_rss_mb())"
+    child = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    assert peak_rss_mb() > 400
+    assert child < 300, f"the child reports {child:.0f} MB: the parent's peak leaked into it"
+    del ballast
