@@ -85,7 +85,8 @@ def compare(name: str, opts: PerfOptions, pool: list[list[str]], section: Sectio
         f"### {label}",
         "",
         f"Checkpoint `{directory}`; {len(sets.repeats[0])} sentences ({words[0]:,} words, {sum(lengths):,} "
-        f"tokens with special tokens) per repeat, {opts.repeats} repeats on disjoint sets; batch size {batch}; "
+        f"tokens with special tokens) per repeat, {opts.repeats} repeats on "
+        f"{'sets sharing sentences (the pool is too small)' if sets.reused else 'disjoint sets'}; batch size {batch}; "
         f"torch threads {threads}. Padding in length-sorted batches: {sorted_pads:,} pad tokens "
         f"({sorted_pads / max(1, sum(lengths)):.1%} of the real ones; in file order it would be {file_pads:,}).",
     )

@@ -76,7 +76,8 @@ def compare(name: str, opts: PerfOptions, pool: list[list[str]], section: Sectio
         f"### {label}",
         "",
         f"Checkpoint `{directory}`; {len(sets.repeats[0])} sentences ({words[0]:,} words) per repeat, "
-        f"{opts.repeats} repeats; batch size {emb.batch_size}; torch threads {threads} on both sides. "
+        f"{opts.repeats} repeats{' (sets share sentences: the pool is too small)' if sets.reused else ''}; "
+        f"batch size {emb.batch_size}; torch threads {threads} on both sides. "
         f"flair {ready['versions']['flair']} (transformers {ready['versions']['transformers']}, torch "
         f"{ready['versions']['torch']}) loaded the model in {ready['load_seconds']:.1f} s; its word vectors are "
         f"{ready['embedding_length']:,} wide ({ready['n_layers']} layers concatenated). ctxbench's pooling: "

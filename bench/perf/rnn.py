@@ -2,7 +2,8 @@
 
     python -m bench.perf rnn [--quick] [--option elmo-brown:tiny=true]
 
-``elmo-brown`` and ``ulmfit-brown`` (600 sentences per repeat; the full stand-ins unless
+``elmo-brown`` and ``ulmfit-brown`` (500 sentences per repeat, at least 5 repeats: a repeat
+takes about a second, so more of them steady the median; the full stand-ins unless
 options say otherwise, e.g. ``tiny=true``, which the rows then name). The baseline is
 :mod:`bench.perf.rnn_baselines`. Goal: embed() at least 0.9x the raw forward's throughput.
 """
@@ -26,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 MODELS = ["elmo-brown", "ulmfit-brown"]
 GOAL = Goal(">=", 0.9, "x")
+#: repeats of a full run (a repeat is short, so its noise is large)
+MIN_REPEATS = 5
 BASELINES: dict[str, Any] = {"elmo": ElmoRawForward, "ulmfit": UlmfitRawForward}
 
 
@@ -46,7 +49,8 @@ def compare(name: str, opts: PerfOptions, pool: list[list[str]], section: Sectio
         section.figures.append(Figure("embed() ÷ raw forward", label, None, GOAL, error=err))
         section.add(f"### {label}", "", f"Failed to set up: {err}", "")
         return
-    sets = split_sets(pool, opts.size(name), opts.repeats)
+    repeats = opts.repeats if opts.quick else max(opts.repeats, MIN_REPEATS)
+    sets = split_sets(pool, opts.size(name), repeats)
     emb.embed(sets.warmup, progress=False)
     raw(sets.warmup)
 
@@ -56,13 +60,14 @@ def compare(name: str, opts: PerfOptions, pool: list[list[str]], section: Sectio
     def run_raw(r: int) -> None:
         raw(sets.repeats[r])
 
-    sides = interleave({"embed()": run_embed, "raw forward": run_raw}, opts.repeats)
+    sides = interleave({"embed()": run_embed, "raw forward": run_raw}, repeats)
     words = sets.words_per_set
     section.add(
         f"### {label}",
         "",
         f"{getattr(emb, 'checkpoint', name)}. {len(sets.repeats[0])} sentences ({words[0]:,} words) per repeat, "
-        f"{opts.repeats} repeats; batch size {emb.batch_size}; torch threads {threads}; layers {emb.layers}.",
+        f"{repeats} repeats{' (sentences reused: the pool is too small)' if sets.reused else ''}; "
+        f"batch size {emb.batch_size}; torch threads {threads}; layers {emb.layers}.",
     )
     section.table(THROUGHPUT_HEADER, throughput_rows(sides, words, "embed()"))
     failed = sides["embed()"].error or sides["raw forward"].error
