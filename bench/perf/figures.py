@@ -73,6 +73,7 @@ class Section:
     figures: list[Figure] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    load: float | None = None  # 1-minute load average when the section started
 
     def add(self, *lines: str) -> None:
         self.lines.extend(lines)
@@ -82,7 +83,8 @@ class Section:
 
     def markdown(self) -> str:
         body = "\n".join(self.lines).strip()
-        return f"## {self.title}\n\n{body}\n\n_({self.seconds:.0f} s)_\n"
+        load = "" if self.load is None else f"; 1-minute load average {self.load:.2f} at its start"
+        return f"## {self.title}\n\n{body}\n\n_({self.seconds:.0f} s{load})_\n"
 
 
 def figures_table(figures: list[Figure]) -> str:

@@ -28,7 +28,7 @@ import traceback
 from pathlib import Path
 
 from bench.perf.figures import Figure, Section, figures_table
-from bench.perf.options import PerfOptions
+from bench.perf.options import SIZES, PerfOptions, describe_options
 
 logger = logging.getLogger(__name__)
 
@@ -61,9 +61,12 @@ def setup_process(opts: PerfOptions) -> None:
 
 
 def run_sections(opts: PerfOptions, keys: list[str]) -> list[Section]:
+    from bench.perf.machine import load_average
+
     sections = []
     for key in keys:
         t0 = time.perf_counter()
+        load = load_average()
         print(f"[perf] {key} ...", file=sys.stderr, flush=True)
         try:
             section = importlib.import_module(SECTIONS[key]).run(opts)
@@ -74,6 +77,7 @@ def run_sections(opts: PerfOptions, keys: list[str]) -> list[Section]:
                         traceback.format_exc()[-2000:], "```")
             section.figures.append(Figure(key, "—", None, error=f"{type(e).__name__}: {str(e)[:120]}"))
             section.seconds = time.perf_counter() - t0
+        section.load = load[0] if load else None
         print(f"[perf] {key} done in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
         sections.append(section)
     return sections
@@ -91,7 +95,11 @@ def render(opts: PerfOptions, machine_info: dict, sections: list[Section], secon
         "reference only. "
         + ("**Quick run** (`--quick`: small sizes, tiny stand-ins): for checking the harness, not for judging. "
            if opts.quick else "")
-        + f"{opts.repeats} repeats per side; {seconds / 60:.1f} minutes in all.",
+        + f"{opts.repeats} repeats per side (ELMo/ULMFiT: more, see there); {seconds / 60:.1f} minutes in all.",
+        "",
+        "Sentences per repeat: " + ", ".join(f"{m} {opts.size(m)}" for m in SIZES) + ". Model options: "
+        + ("; ".join(describe_options(m, opts.model_options(m)) for m in SIZES if opts.model_options(m))
+           or "none (the full stand-ins, default adapter options)") + ".",
         "",
         "## Machine",
         "",
