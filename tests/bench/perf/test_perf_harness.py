@@ -101,15 +101,18 @@ def test_options_parse_model_options_and_sizes():
         PerfOptions.parse(["--sentences", "minilm-l6=x"])
 
 
-def test_scratch_cache_links_everything_but_the_embedding_cache(tmp_path):
+def test_scratch_cache_links_weights_and_data_only(tmp_path):
     real = tmp_path / "real"
     (real / "models" / "m").mkdir(parents=True)
     (real / EMBEDDING_CACHE).mkdir()
-    (real / "note.txt").write_text("x")
+    (real / "vectors-elsewhere").mkdir()
     linked = scratch_cache(real, tmp_path / "scratch")
-    assert sorted(linked) == ["models", "note.txt"]
+    assert sorted(linked) == ["datasets", "downloads", "models"]
     assert (tmp_path / "scratch" / "models").is_symlink() and (tmp_path / "scratch" / "models" / "m").is_dir()
     assert not (tmp_path / "scratch" / EMBEDDING_CACHE).exists()
+    assert not (tmp_path / "scratch" / "vectors-elsewhere").exists()
+    (tmp_path / "scratch" / "datasets" / "f").write_text("x")  # what a run downloads lands in the real cache
+    assert (real / "datasets" / "f").read_text() == "x"
 
 
 def test_a_child_does_not_inherit_the_parents_peak_rss():
