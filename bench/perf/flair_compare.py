@@ -110,8 +110,9 @@ def run(opts: PerfOptions, models: list[str] | None = None) -> Section:
         "perf-peer` from `bench/perf/requirements-peer.txt`, torch pinned to the same 2.13.0 CPU build) as a "
         "subprocess that loads the model once and times each request itself; only one side computes at a time. "
         "flair: `TransformerWordEmbeddings(dir, layers=\"all\", layer_mean=False, subtoken_pooling=\"mean\", "
-        "fine_tune=False)`; its timed region is `Sentence(words)` for each sentence plus `embed(batch)` per batch "
-        "of the adapter's batch size, in file order or after sorting by length. Goal: embed() at least "
+        "fine_tune=False)`, otherwise flair's defaults; its timed region is `Sentence(words)` for each sentence "
+        "plus `embed(batch)` per batch of the adapter's batch size, in file order or after sorting by length. "
+        "Goal: embed() at least "
         f"{GOAL.value}x flair's throughput.",
         "",
     )

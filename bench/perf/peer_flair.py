@@ -116,8 +116,7 @@ def main(argv: list[str]) -> int:
         model_dir, changes = transformers4_view(args.model)
         emb = TransformerWordEmbeddings(
             model_dir, layers="all", layer_mean=False, subtoken_pooling=args.pooling, fine_tune=False,
-            allow_long_sentences=True,
-        )
+        )  # otherwise flair's defaults (allow_long_sentences=False: SST-2 sentences are far below 512 pieces)
         emb.eval()
         load_seconds = time.perf_counter() - t0
 

@@ -60,6 +60,22 @@ def setup_process(opts: PerfOptions) -> None:
     torch.set_num_threads(opts.threads)
 
 
+def wait_for_quiet(limit: float, poll: float = 30.0) -> bool:
+    """Wait until the 1-minute load average is under the quiet threshold (or ``limit`` seconds pass)."""
+    from bench.perf.machine import QUIET_LOAD, load_average
+
+    deadline = time.monotonic() + limit
+    while True:
+        load = load_average()
+        if load is None or load[0] < QUIET_LOAD:
+            return True
+        if time.monotonic() >= deadline:
+            print(f"[perf] still busy (load {load[0]:.2f}) after {limit:.0f} s; measuring anyway", file=sys.stderr)
+            return False
+        print(f"[perf] waiting for a quiet machine (load {load[0]:.2f})", file=sys.stderr, flush=True)
+        time.sleep(min(poll, max(1.0, deadline - time.monotonic())))
+
+
 def run_sections(opts: PerfOptions, keys: list[str]) -> list[Section]:
     from bench.perf.machine import load_average
 
@@ -118,6 +134,8 @@ def main(argv: list[str]) -> None:
     PerfOptions.add_arguments(p)
     p.add_argument("--only", default=",".join(SECTIONS), help=f"sections to run (default all: {','.join(SECTIONS)})")
     p.add_argument("--out", type=Path, default=Path("results/perf.md"), help="where to write the report")
+    p.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
+                   help="first wait up to this long for a quiet machine (1-minute load average < 0.5)")
     args = p.parse_args(argv)
     keys = [k.strip() for k in args.only.split(",") if k.strip()]
     unknown = [k for k in keys if k not in SECTIONS]
@@ -126,6 +144,9 @@ def main(argv: list[str]) -> None:
     opts = PerfOptions.from_args(args)
     setup_process(opts)
     from bench.perf import machine
+
+    if args.wait_quiet > 0:
+        wait_for_quiet(args.wait_quiet)
     from embeddings.support.files import write_text_atomic
 
     info = machine.describe()
