@@ -164,7 +164,7 @@ def run(opts, *, rows: int | None = None, dim: int = 300, task: str = "simlex999
     from embeddings.static_formats import converted_dir
     from embeddings.support.paths import cache_dir
 
-    section = Section("static", "6. A GloVe-840B-sized static model on word similarity: peak memory and time")
+    section = Section("static-load", "6. A GloVe-840B-sized static model on word similarity: peak memory and time")
     t0 = time.perf_counter()
     rows = rows or (200_000 if opts.quick else 2_200_000)
     modes = modes or SUITE_MODES

@@ -8,7 +8,7 @@ Sections (each a ratio against a baseline measured in the same run, goals beside
 3. ``flair``: embed() vs flair's TransformerWordEmbeddings, run in the peer environment;
 4. ``rnn``: ELMo and ULMFiT embed() vs their own forward;
 5. ``warm``: a warm re-run of a small suite vs a cold one;
-6. ``static``: a 2.2M x 300 file evaluated on SimLex-999, restricted / mapped vs gensim's load;
+6. ``static-load``: a 2.2M x 300 file evaluated on SimLex-999, restricted / mapped vs gensim's load;
 7. ``threads``: torch threads 1 vs 2 for the transformers stand-ins.
 
 Only one process computes at a time: subprocesses (the flair peer, the suite runs, the
@@ -38,7 +38,7 @@ SECTIONS = {
     "flair": "bench.perf.flair_compare",
     "rnn": "bench.perf.rnn",
     "warm": "bench.perf.warm",
-    "static": "bench.perf.static_load",
+    "static-load": "bench.perf.static_load",
     "threads": "bench.perf.threads",
 }
 
