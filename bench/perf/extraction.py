@@ -22,6 +22,7 @@ import argparse
 import logging
 import sys
 import time
+from functools import partial
 from typing import Any
 
 from bench.perf.figures import Figure, Goal, Section
@@ -116,7 +117,9 @@ def run(opts: PerfOptions, models: list[str] | None = None) -> Section:
     )
     pool = sst2_pool()
     for name in models or MODELS:
-        compare(name, opts, pool, section)
+        section.guard(describe_options(name, opts.model_options(name)),
+                      [("embed() ÷ raw forward", RAW_GOAL), ("embed() ÷ naive loop", NAIVE_GOAL)],
+                      partial(compare, name, opts, pool, section))
     section.seconds = time.perf_counter() - t0
     return section
 

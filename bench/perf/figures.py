@@ -11,9 +11,15 @@ Examples
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from bench.report import md_table
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,19 @@ class Section:
 
     def table(self, header: list[str], rows: list[list[str]]) -> None:
         self.lines.extend(["", md_table(header, rows), ""])
+
+    def guard(self, label: str, comparisons: list[tuple[str, Goal | None]], fn: Callable[[], T]) -> T | None:
+        """Run one model's measurement; if it raises, its rows say so and the section goes on."""
+        n_figures, n_lines = len(self.figures), len(self.lines)
+        try:
+            return fn()
+        except Exception as e:  # one model failing must not hide the others
+            logger.warning("%s failed", label, exc_info=True)
+            err = f"{type(e).__name__}: {str(e)[:200]}"
+            del self.figures[n_figures:], self.lines[n_lines:]
+            self.figures += [Figure(c, label, None, g, error=err) for c, g in comparisons]
+            self.add(f"### {label}", "", f"Failed: {err}", "")
+            return None
 
     def markdown(self) -> str:
         body = "\n".join(self.lines).strip()

@@ -18,6 +18,7 @@ import logging
 import statistics
 import sys
 import time
+from functools import partial
 
 from bench.perf.extraction import embed_threads
 from bench.perf.figures import Figure, Goal, Section
@@ -118,7 +119,9 @@ def run(opts: PerfOptions, models: list[str] | None = None) -> Section:
     )
     pool = sst2_pool()
     for name in models or MODELS:
-        compare(name, opts, pool, section)
+        section.guard(describe_options(name, opts.model_options(name)),
+                      [(f"embed() ÷ {FILE}", GOAL), (f"embed() ÷ {SORTED}", GOAL)],
+                      partial(compare, name, opts, pool, section))
     section.seconds = time.perf_counter() - t0
     return section
 

@@ -122,3 +122,17 @@ def test_a_child_does_not_inherit_the_parents_peak_rss():
     assert peak_rss_mb() > 400
     assert child < 300, f"the child reports {child:.0f} MB: the parent's peak leaked into it"
     del ballast
+
+
+def test_a_failing_model_becomes_failed_rows_and_the_section_goes_on():
+    s = Section("k", "t")
+
+    def half_done_then_fail():
+        s.figures.append(Figure("c", "m", 1.0))
+        s.add("a half-written table")
+        raise ValueError("nope")
+
+    assert s.guard("m", [("c", Goal(">=", 0.9)), ("d", None)], half_done_then_fail) is None
+    assert [(f.comparison, f.error) for f in s.figures] == [("c", "ValueError: nope"), ("d", "ValueError: nope")]
+    assert "a half-written table" not in s.lines and "Failed: ValueError: nope" in s.lines
+    assert s.guard("n", [("c", None)], lambda: 3) == 3
