@@ -68,7 +68,7 @@ perf-peer: $(PEER)/.installed
 
 $(PEER)/.installed: bench/perf/requirements-peer.txt constraints.txt
 	test -x $(PEER)/bin/python || $(PYTHON) -m venv $(PEER)
-	$(PEERPIP) install --upgrade "pip>=24"
+	$(PEERPIP) install -c constraints.txt --upgrade "pip>=24"
 	$(PEERPIP) install -c constraints.txt torch==2.13.0
 	$(PEERPIP) install -c constraints.txt --no-deps -r bench/perf/requirements-peer.txt
 	$(PEER)/bin/python -m pip check
