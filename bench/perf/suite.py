@@ -99,7 +99,35 @@ def run_sections(opts: PerfOptions, keys: list[str]) -> list[Section]:
     return sections
 
 
-def render(opts: PerfOptions, machine_info: dict, sections: list[Section], seconds: float) -> str:
+def code_version() -> str:
+    """``<short commit> (<branch>)``, plus a note when the work tree has uncommitted changes."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=Path(__file__).parent, capture_output=True, text=True,
+                              check=True).stdout.strip()
+
+    try:
+        commit, branch = git("rev-parse", "--short", "HEAD"), git("rev-parse", "--abbrev-ref", "HEAD")
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return f"{commit} ({branch}){', with uncommitted changes' if dirty else ''}"
+
+
+def figures_json(opts: PerfOptions, machine_info: dict, sections: list[Section], code: str) -> str:
+    """perf.json: the figures as data, for comparing two runs (before / after a change)."""
+    import json
+
+    figures = [{"section": s.key, "comparison": f.comparison, "model": f.model, "value": f.value,
+                "goal": f.goal.text if f.goal else None, "met": f.met, "error": f.error}
+               for s in sections for f in s.figures]
+    return json.dumps({"code": code, "quick": opts.quick, "repeats": opts.repeats, "machine": machine_info,
+                       "figures": figures}, indent=2, default=str) + "\n"
+
+
+def render(opts: PerfOptions, machine_info: dict, sections: list[Section], seconds: float,
+           code: str = "unknown") -> str:
     from bench.perf import machine
 
     figures = [f for s in sections for f in s.figures]
@@ -111,7 +139,8 @@ def render(opts: PerfOptions, machine_info: dict, sections: list[Section], secon
         "reference only. "
         + ("**Quick run** (`--quick`: small sizes, tiny stand-ins): for checking the harness, not for judging. "
            if opts.quick else "")
-        + f"{opts.repeats} repeats per side (ELMo/ULMFiT: more, see there); {seconds / 60:.1f} minutes in all.",
+        + f"{opts.repeats} repeats per side (ELMo/ULMFiT: more, see there); {seconds / 60:.1f} minutes in all. "
+        f"Code: {code}.",
         "",
         "Sentences per repeat: " + ", ".join(f"{m} {opts.size(m)}" for m in SIZES) + ". Model options: "
         + ("; ".join(describe_options(m, opts.model_options(m)) for m in SIZES if opts.model_options(m))
@@ -152,11 +181,13 @@ def main(argv: list[str]) -> None:
     info = machine.describe()
     t0 = time.perf_counter()
     sections = run_sections(opts, keys)
-    text = render(opts, info, sections, time.perf_counter() - t0)
+    code = code_version()
+    text = render(opts, info, sections, time.perf_counter() - t0, code)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(args.out, text)
+    write_text_atomic(args.out.with_suffix(".json"), figures_json(opts, info, sections, code))
     print(text)
-    print(f"[perf] wrote {args.out}", file=sys.stderr)
+    print(f"[perf] wrote {args.out} and {args.out.with_suffix('.json')}", file=sys.stderr)
 
 
 if __name__ == "__main__":
