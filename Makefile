@@ -10,7 +10,7 @@ PIPC   := $(PIP) install -c constraints.txt
 export CTXBENCH_MIRROR ?= $(abspath ../shared/data)
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install bench reproduce seeds report test test-slow test-fastai perf lint typecheck pr lock clean
+.PHONY: install bench reproduce seeds report test test-slow test-fastai perf perf-peer lint typecheck pr lock clean
 
 install: $(VENV)/.installed
 
@@ -63,8 +63,25 @@ test-slow: install $(VENV)/.installed-test
 test-fastai: install $(VENV)/.installed-test
 	$(BIN)/python -m pytest -m fastai
 
+# results/perf.md: every figure a ratio against a baseline measured in the same run (bench/perf/).
+# The flair comparison runs in a peer venv (flair pins transformers<5); if it cannot be built,
+# perf still runs and reports the flair rows as failed.
 perf: install
-	$(BIN)/python -m bench.perf
+	-$(MAKE) --no-print-directory perf-peer
+	$(BIN)/python -m bench.perf $(PERF_ARGS)
+
+PEER    ?= .venv-peer
+PEERPIP := $(PEER)/bin/python -m pip --disable-pip-version-check -q
+
+perf-peer: $(PEER)/.installed
+
+$(PEER)/.installed: bench/perf/requirements-peer.txt constraints.txt
+	test -x $(PEER)/bin/python || $(PYTHON) -m venv $(PEER)
+	$(PEERPIP) install -c constraints.txt --upgrade "pip>=24"
+	$(PEERPIP) install -c constraints.txt torch==2.13.0
+	$(PEERPIP) install -c constraints.txt --no-deps -r bench/perf/requirements-peer.txt
+	$(PEER)/bin/python -m pip check
+	touch $@
 
 lint: install
 	$(BIN)/ruff check embeddings bench tests
@@ -86,4 +103,4 @@ lock:
 	} > requirements.lock.new && mv requirements.lock.new requirements.lock
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(PEER) .pytest_cache .ruff_cache .mypy_cache
