@@ -91,32 +91,36 @@ class UlmfitEmbedder(Embedder):
         return self._identity
 
     @torch.no_grad()
-    def _run(self, lm: LoadedLM, sentences: list[list[str]], backward: bool
-             ) -> list[tuple[list[np.ndarray], np.ndarray]]:
+    def _run(self, lm: LoadedLM, sentences: list[list[str]], backward: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Every word of the batch through one LM: vectors (total words, n_layers, width of this LM's
+        widest layer) in sentence order, and the OOV mask; one gather per layer, no loop per word."""
         encoded = [encode_words(s, lm.vocab, backward=backward, markers=self.markers) for s in sentences]
-        longest = max(len(e.ids) for e in encoded)
+        lengths = np.array([len(e.ids) for e in encoded])
         pad = lm.vocab.index(PAD) if PAD in lm.vocab else 0
-        ids = torch.full((len(encoded), longest), pad, dtype=torch.long)
-        for b, e in enumerate(encoded):  # right padding: a left-to-right LSTM never reads it
-            ids[b, : len(e.ids)] = torch.from_numpy(e.ids)
+        ids = torch.full((len(encoded), int(lengths.max())), pad, dtype=torch.long)
+        mask = torch.arange(ids.shape[1])[None, :] < torch.from_numpy(lengths)[:, None]
+        ids[mask] = torch.from_numpy(np.concatenate([e.ids for e in encoded]))  # right padding: never read
         outputs = lm.model.encode(ids.to(self.device))
-        out = []
-        for b, e in enumerate(encoded):
-            pos = torch.from_numpy(e.positions).to(self.device)
-            out.append(([o[b, pos].float().cpu().numpy() for o in outputs], e.oov))
-        return out
+        rows = torch.from_numpy(np.repeat(np.arange(len(encoded)), [len(e.positions) for e in encoded]))
+        cols = torch.from_numpy(np.concatenate([e.positions for e in encoded]))
+        width = max(int(o.shape[-1]) for o in outputs)
+        out = np.zeros((len(cols), len(outputs), width), dtype=np.float32)
+        for k, o in enumerate(outputs):
+            out[:, k, : o.shape[-1]] = o[rows, cols].float().cpu().numpy()
+        return out, np.concatenate([e.oov for e in encoded])
 
     def _embed(self, sentences: list[list[str]]) -> list[tuple[np.ndarray, np.ndarray]]:
         runs = [self._run(lm, sentences, backward=(k == 1)) for k, lm in enumerate(self.lms)]
-        results = []
-        for b, words in enumerate(sentences):
-            vecs = np.zeros((len(words), len(self.layers), self.dim), dtype=np.float32)
-            for k in range(len(self.layers)):
-                parts = [run[b][0][k] for run in runs]
-                joined = np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
-                vecs[:, k, : joined.shape[1]] = joined
-            oov = runs[0][b][1]
-            for run in runs[1:]:
-                oov = oov | run[b][1]
-            results.append((vecs, oov))
-        return results
+        total = sum(len(s) for s in sentences)
+        vecs = np.zeros((total, len(self.layers), self.dim), dtype=np.float32)
+        oov = np.zeros(total, dtype=bool)
+        for k in range(len(self.layers)):  # forward | backward, each at its own width
+            start = 0
+            for (run, _), lm in zip(runs, self.lms, strict=True):
+                width = lm.model.layer_dims[k]
+                vecs[:, k, start : start + width] = run[:, k, :width]
+                start += width
+        for _, run_oov in runs:
+            oov |= run_oov
+        bounds = np.cumsum([0] + [len(s) for s in sentences])
+        return [(vecs[bounds[i] : bounds[i + 1]], oov[bounds[i] : bounds[i + 1]]) for i in range(len(sentences))]
