@@ -24,8 +24,9 @@ $(VENV)/.installed: pyproject.toml constraints.txt requirements.lock requirement
 	touch $@
 
 bench: install
-	$(BIN)/ctxbench run default --out results
+	$(BIN)/ctxbench run default --out results --no-report
 	$(BIN)/ctxbench tokenization --out results
+	$(BIN)/ctxbench report results --readme README.md
 
 # re-run the default suite from nothing (fresh cache, fresh store) and compare with results/:
 # bit for bit on the CPU that made them; on another CPU, the models trained with torch within
