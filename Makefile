@@ -23,10 +23,11 @@ $(VENV)/.installed: pyproject.toml constraints.txt requirements.lock requirement
 	$(PIPC) --no-deps --no-build-isolation -e .
 	touch $@
 
+# a failed cell makes the run exit 1; the reports are still written, then make fails
 bench: install
-	$(BIN)/ctxbench run default --out results --no-report
-	$(BIN)/ctxbench tokenization --out results
-	$(BIN)/ctxbench report results --readme README.md
+	status=0; $(BIN)/ctxbench run default --out results --no-report || status=$$?; \
+	$(BIN)/ctxbench tokenization --out results && \
+	$(BIN)/ctxbench report results --readme README.md && exit $$status
 
 # re-run the default suite from nothing (fresh cache, fresh store) and compare with results/:
 # bit for bit on the CPU that made them; on another CPU, the models trained with torch within
