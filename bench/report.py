@@ -32,6 +32,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.caps import render_caps
 from bench.cards import DatasetCard, ModelCard, dataset_cards, label_of, model_cards, what_it_is
 from bench.cell import Cell, canonical_order
 from bench.findings import render_findings
@@ -130,6 +131,9 @@ def write_report(store: ResultStore, out_dir: str | Path | None = None, *, n_boo
     seed_cells = sort_cells(seeds.cells(status="ok")) if seeds.path.exists() else []
     findings = render_findings(ok, seed_cells=seed_cells, n_boot=n_boot)
     put("findings.md", findings)
+    full = ResultStore(out / "full")
+    if full.path.exists():  # the full protocol run once beside the default: how far the caps move things
+        put("caps.md", render_caps(ok, sort_cells(full.cells(status="ok"))))
 
     rankings = rank_models(ok, n_boot=n_boot)
     put("ranking.md", render_ranking(rankings))
