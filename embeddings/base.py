@@ -249,7 +249,8 @@ class Embedder(ABC):
             vecs = self._layer_mean(vecs)
         else:
             assert not isinstance(select, str)
-            vecs = vecs[:, select, :]
+            if select != list(range(len(self.layers))):  # all layers in order: no copy
+                vecs = vecs[:, select, :]
         if not np.isfinite(vecs).all():  # the contract says finite; say so loudly, then zero them
             logger.warning("%s produced non-finite values for %r; set to 0", self.name, words[:5])
             vecs = np.nan_to_num(vecs, nan=0.0, posinf=0.0, neginf=0.0)

@@ -79,7 +79,7 @@ class Section:
     figures: list[Figure] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
     seconds: float = 0.0
-    load: float | None = None  # 1-minute load average when the section started
+    others: float | None = None  # other processes' share of the CPU while the section ran
 
     def add(self, *lines: str) -> None:
         self.lines.extend(lines)
@@ -102,8 +102,8 @@ class Section:
 
     def markdown(self) -> str:
         body = "\n".join(self.lines).strip()
-        load = "" if self.load is None else f"; 1-minute load average {self.load:.2f} at its start"
-        return f"## {self.title}\n\n{body}\n\n_({self.seconds:.0f} s{load})_\n"
+        others = "" if self.others is None else f"; other processes used {self.others:.0%} of the CPU meanwhile"
+        return f"## {self.title}\n\n{body}\n\n_({self.seconds:.0f} s{others})_\n"
 
 
 def figures_table(figures: list[Figure]) -> str:

@@ -4,7 +4,12 @@ Ratios travel between machines far better than seconds, but not perfectly: they 
 the CPU, the number of cores torch may use, library versions and, above all, on whether
 something else was running. :func:`describe` records all of it for perf.md.
 
->>> quiet(0.2), quiet(1.3)
+The load average cannot say whether a perf run was alone: the run itself keeps one core
+busy, so it reads about 1 on an otherwise idle 2-core machine. What matters is the CPU time
+*other* processes used while we measured: :class:`CpuShare` takes it from /proc/stat's
+machine-wide busy time minus this process's own (and its waited-for children's) CPU time.
+
+>>> quiet(0.02), quiet(0.3)
 (True, False)
 """
 
@@ -12,12 +17,14 @@ from __future__ import annotations
 
 import os
 import platform
+import time
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-#: the 1-minute load average under which a machine counts as quiet
-QUIET_LOAD = 0.5
+#: the share of the machine's CPU time other processes may use while a run still counts as quiet
+QUIET_SHARE = 0.1
 
 
 def cpu_model() -> str:
@@ -38,9 +45,59 @@ def load_average() -> tuple[float, float, float] | None:
         return None
 
 
-def quiet(load1: float | None) -> bool:
-    """A machine is quiet when its 1-minute load average is under :data:`QUIET_LOAD`."""
-    return load1 is not None and load1 < QUIET_LOAD
+def quiet(others: float | None) -> bool:
+    """Quiet: other processes used less than :data:`QUIET_SHARE` of the machine's CPU time."""
+    return others is not None and others < QUIET_SHARE
+
+
+def _busy_seconds() -> float | None:
+    """CPU seconds all cores spent busy since boot (/proc/stat), or None off Linux."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()
+    except (OSError, IndexError):
+        return None
+    if fields[0] != "cpu":
+        return None
+    ticks = [int(x) for x in fields[1:]]
+    # user nice system idle iowait irq softirq steal [guest guest_nice: already in user/nice]
+    busy = sum(ticks[:8]) - ticks[3] - ticks[4]
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+def _own_seconds() -> float:
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+@dataclass
+class CpuShare:
+    """Measures the share of the machine's CPU time used by *other* processes since it started.
+
+    ``CpuShare().others()`` after some work: 0.0 means nothing else ran, 0.5 that other
+    processes took half of all cores' time. A child process counts as ours once waited for.
+    """
+
+    busy: float | None = None
+    own: float = 0.0
+    wall: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.busy, self.own, self.wall = _busy_seconds(), _own_seconds(), time.monotonic()
+
+    def others(self) -> float | None:
+        busy, own, wall = _busy_seconds(), _own_seconds(), time.monotonic()
+        cores = os.cpu_count() or 1
+        if busy is None or self.busy is None or wall - self.wall < 0.5:
+            return None
+        other = (busy - self.busy) - (own - self.own)
+        return max(0.0, other) / ((wall - self.wall) * cores)
+
+
+def sample_others(seconds: float = 5.0) -> float | None:
+    """Other processes' share of the CPU over the next ``seconds`` (this process idle meanwhile)."""
+    share = CpuShare()
+    time.sleep(seconds)
+    return share.others()
 
 
 def _version(dist: str) -> str:
@@ -80,13 +137,14 @@ def describe() -> dict[str, Any]:
     }
 
 
-def markdown(info: dict[str, Any], end_load: tuple[float, float, float] | None) -> list[str]:
-    """perf.md's machine paragraph."""
+def markdown(info: dict[str, Any], end_load: tuple[float, float, float] | None, others: float | None) -> list[str]:
+    """perf.md's machine paragraph; ``others``: other processes' CPU share over the whole run."""
     def fmt(load: tuple[float, float, float] | None) -> str:
         return "unknown" if load is None else " / ".join(f"{x:.2f}" for x in load)
 
     start = info.get("load_average")
-    is_quiet = quiet(start[0] if start else None) and quiet(end_load[0] if end_load else None)
+    is_quiet = quiet(others)
+    share = "unknown (no /proc/stat)" if others is None else f"{others:.1%}"
     mem = f"{info['memory_gb']:.0f} GiB" if info.get("memory_gb") else "unknown"
     lines = [
         f"- CPU: {info['cpu']}, {info['cores']} cores ({info['cores_usable']} usable by this process), "
@@ -94,12 +152,14 @@ def markdown(info: dict[str, Any], end_load: tuple[float, float, float] | None) 
         f"- torch {info['torch']} ({info['torch_threads']} intra-op thread(s) unless a row says otherwise), "
         f"transformers {info['transformers']}, gensim {info['gensim']}, numpy {info['numpy']}, "
         f"Python {info['python']}",
-        f"- load average (1 / 5 / 15 min): {fmt(start)} at the start, {fmt(end_load)} at the end",
+        f"- CPU time used by other processes during the run: {share} of the machine (quiet: under "
+        f"{QUIET_SHARE:.0%}); load average (1 / 5 / 15 min, this run included): {fmt(start)} at the start, "
+        f"{fmt(end_load)} at the end",
     ]
     if not is_quiet:
         lines.append(
-            f"- **The machine was not quiet** (1-minute load average >= {QUIET_LOAD} at the start or the end): "
-            "other processes shared the cores, so these ratios are indicative only. Repeats were interleaved "
-            "so a load hits every side alike, but a load that comes and goes still adds noise."
+            "- **The machine was not quiet**: other processes shared the cores, so these ratios are indicative "
+            "only. Repeats were interleaved so a load hits every side alike, but a load that comes and goes "
+            "still adds noise."
         )
     return lines

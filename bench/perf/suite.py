@@ -62,28 +62,29 @@ def setup_process(opts: PerfOptions) -> None:
 
 
 def wait_for_quiet(limit: float, poll: float = 30.0) -> bool:
-    """Wait until the 1-minute load average is under the quiet threshold (or ``limit`` seconds pass)."""
-    from bench.perf.machine import QUIET_LOAD, load_average
+    """Wait until other processes use under the quiet share of the CPU (or ``limit`` seconds pass)."""
+    from bench.perf.machine import quiet, sample_others
 
     deadline = time.monotonic() + limit
     while True:
-        load = load_average()
-        if load is None or load[0] < QUIET_LOAD:
+        others = sample_others(min(poll, 5.0))
+        if others is None or quiet(others):
             return True
         if time.monotonic() >= deadline:
-            print(f"[perf] still busy (load {load[0]:.2f}) after {limit:.0f} s; measuring anyway", file=sys.stderr)
+            print(f"[perf] still busy (others use {others:.0%} of the CPU) after {limit:.0f} s; measuring anyway",
+                  file=sys.stderr)
             return False
-        print(f"[perf] waiting for a quiet machine (load {load[0]:.2f})", file=sys.stderr, flush=True)
-        time.sleep(min(poll, max(1.0, deadline - time.monotonic())))
+        print(f"[perf] waiting for a quiet machine (others use {others:.0%} of the CPU)", file=sys.stderr, flush=True)
+        time.sleep(max(0.0, min(poll, deadline - time.monotonic())))
 
 
 def run_sections(opts: PerfOptions, keys: list[str]) -> list[Section]:
-    from bench.perf.machine import load_average
+    from bench.perf.machine import CpuShare
 
     sections = []
     for key in keys:
         t0 = time.perf_counter()
-        load = load_average()
+        share = CpuShare()
         print(f"[perf] {key} ...", file=sys.stderr, flush=True)
         try:
             section = importlib.import_module(SECTIONS[key]).run(opts)
@@ -94,7 +95,7 @@ def run_sections(opts: PerfOptions, keys: list[str]) -> list[Section]:
                         traceback.format_exc()[-2000:], "```")
             section.figures.append(Figure(key, "—", None, error=f"{type(e).__name__}: {str(e)[:120]}"))
             section.seconds = time.perf_counter() - t0
-        section.load = load[0] if load else None
+        section.others = share.others()
         print(f"[perf] {key} done in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
         sections.append(section)
     return sections
@@ -149,7 +150,7 @@ def render(opts: PerfOptions, machine_info: dict[str, Any], sections: list[Secti
         "",
         "## Machine",
         "",
-        *machine.markdown(machine_info, machine.load_average()),
+        *machine.markdown(machine_info, machine.load_average(), machine_info.get("others_cpu_share")),
         "",
         "## Summary",
         "",
@@ -165,7 +166,7 @@ def main(argv: list[str]) -> None:
     p.add_argument("--only", default=",".join(SECTIONS), help=f"sections to run (default all: {','.join(SECTIONS)})")
     p.add_argument("--out", type=Path, default=Path("results/perf.md"), help="where to write the report")
     p.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
-                   help="first wait up to this long for a quiet machine (1-minute load average < 0.5)")
+                   help="first wait up to this long for a quiet machine (other processes under 10%% of the CPU)")
     args = p.parse_args(argv)
     keys = [k.strip() for k in args.only.split(",") if k.strip()]
     unknown = [k for k in keys if k not in SECTIONS]
@@ -181,7 +182,9 @@ def main(argv: list[str]) -> None:
 
     info = machine.describe()
     t0 = time.perf_counter()
+    share = machine.CpuShare()
     sections = run_sections(opts, keys)
+    info["others_cpu_share"] = share.others()
     code = code_version()
     text = render(opts, info, sections, time.perf_counter() - t0, code)
     args.out.parent.mkdir(parents=True, exist_ok=True)

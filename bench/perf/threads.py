@@ -6,7 +6,7 @@ Each model is loaded twice, ``embeddings.load(name, threads=1)`` and ``threads=2
 adapters' option; torch's global setting is set to match around each call), and both
 embed the same fresh SST-2 sets, alternating. The figure is the throughput of 2 threads
 over 1. More threads only pay when the cores are otherwise idle: on a busy machine the
-extra thread spins against other processes, which is why the adapters default to 1.
+extra thread spins against other processes, so this is measured on a quiet machine only.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from functools import partial
 from typing import Any
 
 from bench.perf.figures import Figure, Section
-from bench.perf.machine import QUIET_LOAD, load_average
+from bench.perf.machine import QUIET_SHARE, CpuShare, quiet
 from bench.perf.options import PerfOptions, describe_options
 from bench.perf.sentences import split_sets, sst2_pool
 from bench.perf.timing import THROUGHPUT_HEADER, interleave, median_ratio, throughput_rows
@@ -52,13 +52,13 @@ def compare(name: str, opts: PerfOptions, pool: list[list[str]], section: Sectio
                 embs[k].embed(sets.repeats[r], progress=False)
         return run
 
-    load0 = load_average()
+    share = CpuShare()
     sides = interleave({"threads=1": side(1), "threads=2": side(2)}, opts.repeats)
-    load1 = load_average()
+    others = share.others()
     words = sets.words_per_set
     section.add(f"### {label}", "", f"{len(sets.repeats[0])} sentences ({words[0]:,} words) per repeat, "
-                f"{opts.repeats} repeats; 1-minute load average {load0[0] if load0 else float('nan'):.2f} before, "
-                f"{load1[0] if load1 else float('nan'):.2f} after.")
+                f"{opts.repeats} repeats; other processes used "
+                f"{'an unknown share' if others is None else f'{others:.0%}'} of the CPU meanwhile.")
     section.table(THROUGHPUT_HEADER, throughput_rows(sides, words, "threads=2"))
     ratio = median_ratio(sides["threads=1"], sides["threads=2"])
     failed = sides["threads=1"].error or sides["threads=2"].error
@@ -69,7 +69,7 @@ def compare(name: str, opts: PerfOptions, pool: list[list[str]], section: Sectio
 def run(opts: PerfOptions, models: list[str] | None = None) -> Section:
     section = Section("threads", "7. torch threads: 1 vs 2")
     t0 = time.perf_counter()
-    start = load_average()
+    share = CpuShare()
     section.add(
         "The same sets embedded with `threads=1` and `threads=2` (the adapter option, torch's global setting "
         "matched), alternating. The ratio column of the `threads=2` row's table reads as 2 threads' throughput "
@@ -83,19 +83,20 @@ def run(opts: PerfOptions, models: list[str] | None = None) -> Section:
                                   partial(compare, name, opts, pool, section))
               for name in models or MODELS}
     measured = [r for r in ratios.values() if r is not None]
-    was_quiet = start is not None and start[0] < QUIET_LOAD
+    others = share.others()
+    got = ", ".join(f"{r:.2f}x" for r in measured)
     if not measured:
         verdict = "No model could be measured; no verdict."
-    elif not was_quiet:
-        verdict = (f"The machine was busy (1-minute load {start[0] if start else float('nan'):.2f} >= {QUIET_LOAD}) "
-                   f"so 2 threads got {', '.join(f'{r:.2f}x' for r in measured)}: under load the numbers support "
-                   "the default of 1 thread; re-run on a quiet machine to judge 2.")
+    elif not quiet(others):
+        verdict = (f"Other processes used {'an unknown share' if others is None else f'{others:.0%}'} of the CPU "
+                   f"(quiet: under {QUIET_SHARE:.0%}), so 2 threads' {got} may be an underestimate; re-run on a quiet "
+                   "machine to judge the default.")
     elif min(measured) >= WORTH_IT:
         verdict = (f"On this quiet machine 2 threads are {min(measured):.2f}x-{max(measured):.2f}x faster: the numbers "
-                   "support threads=2 where the cores are not shared (keep 1 on shared machines).")
+                   "support the adapters' default (torch's thread count, here 2; `threads=1` on a shared machine).")
     else:
-        verdict = (f"Even on this quiet machine 2 threads give only {', '.join(f'{r:.2f}x' for r in measured)} "
-                   f"(< {WORTH_IT}x): the numbers support the default of 1 thread.")
+        verdict = (f"Even on this quiet machine 2 threads give only {got} (< {WORTH_IT}x): the numbers support "
+                   "`threads=1`.")
     section.add("", f"**Verdict:** {verdict}")
     section.seconds = time.perf_counter() - t0
     return section

@@ -31,6 +31,7 @@ __all__ = [
     "cosine_matrix",
     "crop",
     "normalize",
+    "pair_cosine",
     "row_cosine",
     "sample",
     "target_vectors",
@@ -69,6 +70,30 @@ def row_cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     nb = np.linalg.norm(b, axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
         cos = (a * b).sum(-1) / (na * nb)
+    matched: np.ndarray = np.where((na > 0) & (nb > 0), cos, 0.0)
+    return matched
+
+
+def pair_cosine(vectors: dict[str, np.ndarray], left: Sequence[str], right: Sequence[str]) -> np.ndarray:
+    """:func:`row_cosine` of ``vectors[left[i]]`` and ``vectors[right[i]]`` -> (n, layers).
+
+    The same numbers as stacking both sides and calling :func:`row_cosine` (each dot
+    product and norm is the same contiguous reduction), without materialising two
+    (pairs, layers, dim) copies: one (pairs, dim) layer at a time.
+    """
+    words = list(vectors)
+    position = {w: i for i, w in enumerate(words)}
+    table = np.stack([vectors[w] for w in words])  # (words, layers, dim): each word once
+    ia = np.array([position[w] for w in left], dtype=np.intp)
+    ib = np.array([position[w] for w in right], dtype=np.intp)
+    norms = np.linalg.norm(table, axis=-1)
+    dots = np.empty((len(ia), table.shape[1]), dtype=norms.dtype)
+    for k in range(table.shape[1]):
+        layer = np.ascontiguousarray(table[:, k, :])
+        dots[:, k] = (layer[ia] * layer[ib]).sum(-1)
+    na, nb = norms[ia], norms[ib]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cos = dots / (na * nb)
     matched: np.ndarray = np.where((na > 0) & (nb > 0), cos, 0.0)
     return matched
 

@@ -44,7 +44,7 @@ from bench.datasets import get_dataset
 from bench.datasets.similarity import Pair, load_pairs
 from bench.stats import bootstrap_ci, spearman
 from bench.tasks.base import ItemScores, Selection, Task, TaskMeta, TaskOutput, stable_fraction
-from bench.tasks.context_vectors import row_cosine
+from bench.tasks.context_vectors import pair_cosine
 from bench.tasks.standardize import CITATION as STANDARDIZE_CITATION
 from bench.tasks.standardize import DEFAULT_SENTENCES, Standardizer, describe_sample, fit_on_sample, sample_requests
 from bench.vectors import Requests, VectorSource
@@ -148,16 +148,15 @@ class SimilarityTask(Task):
             raise ValueError(f"{self.name}: only {len(keep)} of {total} pairs are in the vocabulary of "
                              f"{embedder.name}; nothing to correlate")
         gold = np.array([pairs[i][2] for i in keep])
-        a = np.stack([vecs[pairs[i][0]] for i in keep])  # (n, L, dim)
-        b = np.stack([vecs[pairs[i][1]] for i in keep])
-        cos = row_cosine(a, b)  # (n, L)
+        left, right = [pairs[i][0] for i in keep], [pairs[i][1] for i in keep]
+        cos = pair_cosine(vecs, left, right)  # (n, L)
         n_std = self.settings["standardize_sentences"]
         std = fit_on_sample(embedder, n_std) if n_std else None
         cos_z = None
         if std is not None:  # transform each distinct word once (an affine map: imputed means included)
             names = list(vecs)
             z = dict(zip(names, std.transform(np.stack([vecs[w] for w in names])).astype(np.float32), strict=True))
-            cos_z = row_cosine(np.stack([z[pairs[i][0]] for i in keep]), np.stack([z[pairs[i][1]] for i in keep]))
+            cos_z = pair_cosine(z, left, right)
         seed, n_boot = self.settings["seed"], self.settings["n_boot"]
         protocol = {"context": "word alone (one-word sentence)", "similarity": "cosine",
                     "main": "raw cosine; standardized cosine in extra['standardized']" if std is not None

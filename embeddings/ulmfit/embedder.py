@@ -111,6 +111,10 @@ class UlmfitEmbedder(Embedder):
 
     def _embed(self, sentences: list[list[str]]) -> list[tuple[np.ndarray, np.ndarray]]:
         runs = [self._run(lm, sentences, backward=(k == 1)) for k, lm in enumerate(self.lms)]
+        bounds = np.cumsum([0] + [len(s) for s in sentences])
+        if len(runs) == 1:  # one LM: its run already is (words, layers, widest layer = dim)
+            vecs, oov = runs[0]
+            return [(vecs[bounds[i] : bounds[i + 1]], oov[bounds[i] : bounds[i + 1]]) for i in range(len(sentences))]
         total = sum(len(s) for s in sentences)
         vecs = np.zeros((total, len(self.layers), self.dim), dtype=np.float32)
         oov = np.zeros(total, dtype=bool)
@@ -122,5 +126,4 @@ class UlmfitEmbedder(Embedder):
                 start += width
         for _, run_oov in runs:
             oov |= run_oov
-        bounds = np.cumsum([0] + [len(s) for s in sentences])
         return [(vecs[bounds[i] : bounds[i + 1]], oov[bounds[i] : bounds[i + 1]]) for i in range(len(sentences))]

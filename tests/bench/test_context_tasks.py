@@ -28,7 +28,7 @@ from bench.datasets.wic import WiCItem
 from bench.stats import accuracy, bootstrap_ci, statistic
 from bench.tasks import get_task
 from bench.tasks.coarsewsd import centroid_predict, macro_f1, macro_f1_ci, sense_quotas, stratified_sample
-from bench.tasks.context_vectors import sample
+from bench.tasks.context_vectors import pair_cosine, row_cosine, sample
 from bench.tasks.geometry import GeometryTask
 from bench.tasks.probes import (
     DirectionProbeTask,
@@ -570,3 +570,18 @@ def glove():
     import embeddings
 
     return embeddings.load("glove-6b-50d")
+
+
+def test_pair_cosine_equals_row_cosine_of_the_stacked_pairs_bitwise() -> None:
+    rng = np.random.default_rng(3)
+    vectors = {w: rng.normal(size=(4, 16)).astype(np.float32) for w in "abcdef"}
+    vectors["zero"] = np.zeros((4, 16), dtype=np.float32)  # cosine with a zero vector is 0
+    vectors["a"][2] = 0.0
+    left = ["a", "b", "zero", "c", "a", "f"]
+    right = ["b", "b", "d", "zero", "e", "a"]
+    stacked = row_cosine(np.stack([vectors[w] for w in left]), np.stack([vectors[w] for w in right]))
+    paired = pair_cosine(vectors, left, right)
+    assert paired.shape == (6, 4)
+    np.testing.assert_array_equal(paired, stacked)
+    assert paired[2].tolist() == [0.0] * 4 and paired[0, 2] == 0.0
+    assert paired[1] == pytest.approx(1.0, abs=1e-6)

@@ -62,3 +62,24 @@ def test_holm_matches_a_hand_computation():
     # sorted 0.01, 0.02, 0.04 -> 3 * 0.01, max(.03, 2 * .02), max(.04, .04)
     assert holm([0.04, 0.01, 0.02]) == pytest.approx([0.04, 0.03, 0.04])
     assert holm([0.5, 0.6]) == pytest.approx([1.0, 1.0])
+
+
+@pytest.mark.filterwarnings("ignore::scipy.stats.ConstantInputWarning")  # tiny resamples can be constant
+@pytest.mark.parametrize("n", [4, 40, 400])
+def test_the_resampled_spearman_equals_scipy_on_every_resample_with_ties(n):
+    # the bootstrap ranks items by their draw counts instead of sorting each resample; it must
+    # give scipy's Spearman (average ranks for ties) of every resample, copies of an item included
+    from bench.stats import _resampled_spearman
+
+    rng = np.random.default_rng(n)
+    pred = rng.normal(size=n)
+    pred[: n // 4] = pred[0]  # ties in the predictions
+    gold = np.round(pred + rng.normal(size=n), 0)  # many ties in the gold scores
+    idx = rng.integers(0, n, size=(30, n))
+    fast = _resampled_spearman(pred, gold, idx)
+    for row, got in zip(idx, fast, strict=True):
+        expected = spearmanr(pred[row], gold[row]).statistic
+        if np.isnan(expected):
+            assert np.isnan(got)
+        else:
+            assert got == pytest.approx(expected, abs=1e-12)

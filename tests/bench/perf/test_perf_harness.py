@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
 from bench.perf.figures import Figure, Goal, Section, figures_table
 from bench.perf.hf_baselines import length_batches, padding_cost
+from bench.perf.machine import CpuShare, quiet
 from bench.perf.options import PerfOptions, parse_option
 from bench.perf.sentences import read_sentences, split_sets
 from bench.perf.static_load import peak_rss_mb
@@ -136,3 +140,19 @@ def test_a_failing_model_becomes_failed_rows_and_the_section_goes_on():
     assert [(f.comparison, f.error) for f in s.figures] == [("c", "ValueError: nope"), ("d", "ValueError: nope")]
     assert "a half-written table" not in s.lines and "Failed: ValueError: nope" in s.lines
     assert s.guard("n", [("c", None)], lambda: 3) == 3
+
+
+@pytest.mark.skipif(not Path("/proc/stat").exists(), reason="CPU share is read from Linux's /proc/stat")
+def test_cpu_share_counts_a_spinning_process_that_is_not_ours_as_other():
+    cores = os.cpu_count() or 1
+    share = CpuShare()
+    spin = "import time\nt = time.time()\nwhile time.time() - t < 1.5: pass"
+    spinner = subprocess.Popen([sys.executable, "-c", spin])
+    try:
+        time.sleep(1.5)
+        others = share.others()  # measured before the spinner is waited for: not ours yet
+    finally:
+        spinner.wait()
+    assert others is not None and others >= 0.5 / cores
+    assert not quiet(others) or cores > 5
+    assert quiet(0.0) and not quiet(None)
