@@ -131,6 +131,7 @@ def figures_json(opts: PerfOptions, machine_info: dict[str, Any], sections: list
 def render(opts: PerfOptions, machine_info: dict[str, Any], sections: list[Section], seconds: float,
            code: str = "unknown") -> str:
     from bench.perf import machine
+    from bench.perf.missed import missed_goals
 
     figures = [f for s in sections for f in s.figures]
     head = [
@@ -156,6 +157,7 @@ def render(opts: PerfOptions, machine_info: dict[str, Any], sections: list[Secti
         "",
         figures_table(figures),
         "",
+        *missed_goals(figures),
     ]
     return "\n".join(head) + "\n" + "\n".join(s.markdown() for s in sections)
 

@@ -103,7 +103,7 @@ def run(opts: PerfOptions, suite: Path = SUITE) -> Section:
         f"subprocesses, with the same `CTXBENCH_CACHE`: a scratch root linking only the real cache's "
         f"{', '.join(f'`{n}/`' for n in linked)} (weights and data: trained stand-ins and converted checkpoints "
         f"are kept, and were loaded once before, untimed); the embedding cache `{EMBEDDING_CACHE}/`, like "
-        "anything else computed, starts empty. Suite: {len(names)} embedders "
+        f"anything else computed, starts empty. Suite: {len(names)} embedders "
         f"({', '.join(names)}) x {len(spec.tasks)} tasks ({', '.join(t.name for t in spec.tasks)}). "
         f"Goal: warm at most {GOAL.value:.0%} of cold.",
     )
