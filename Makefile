@@ -10,7 +10,7 @@ PIPC   := $(PIP) install -c constraints.txt
 export CTXBENCH_MIRROR ?= $(abspath ../shared/data)
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install bench reproduce seeds report test test-slow test-fastai perf perf-peer lint typecheck pr lock clean
+.PHONY: install bench reproduce seeds report costs test test-slow test-fastai perf perf-peer lint typecheck pr lock clean
 
 install: $(VENV)/.installed
 
@@ -44,6 +44,11 @@ seeds: install
 
 report: install
 	$(BIN)/ctxbench report results
+
+# what the full protocol would cost on a cluster, extrapolated from the store's measured seconds
+costs: install
+	$(BIN)/python -m bench.costs results --suite full --cpus 32 --out results/costs.md
+	$(BIN)/python -m bench.costs results --suite full --cpus 32 --gpus 4 --out results/costs-gpu.md
 
 # the test environment adds fastai (reference for one ULMFiT test; not a runtime dependency) and
 # the ray extra (the ray executor's tests); ray and its dependencies are pinned in requirements.lock

@@ -42,6 +42,7 @@ import math
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from bench.cell import Cell
@@ -341,6 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--gpus", type=int, default=0, help="GPUs in the cluster (default 0)")
     p.add_argument("--cpus-per-model", type=int, default=1, help="cores per model actor without GPUs (default 1)")
     p.add_argument("--gpu-speedup", type=float, default=10.0, help="assumed embedding speed-up on a GPU (default 10)")
+    p.add_argument("--out", type=Path, help="also write the estimate to this markdown file")
     args = p.parse_args(argv)
     store = ResultStore(args.dir)
     if not store.path.exists():
@@ -349,7 +351,12 @@ def main(argv: list[str] | None = None) -> int:
     models = [m.strip() for m in args.models.split(",") if m.strip()] if args.models else None
     est = estimate(store, Suite.load(args.suite), models, cpus=args.cpus, gpus=args.gpus,
                    cpus_per_model=args.cpus_per_model, gpu_speedup=args.gpu_speedup)
-    print(render(est))
+    text = render(est)
+    if args.out:
+        from embeddings.support.files import write_text_atomic
+
+        write_text_atomic(args.out, text)
+    print(text)
     return 0
 
 

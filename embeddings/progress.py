@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
@@ -54,7 +55,10 @@ def _interval() -> float:
 class _LineProgress(tqdm):  # type: ignore[misc]
     """tqdm for a log file: a full line now and then instead of in-place redraws."""
 
-    last_print_n: int  # tqdm's own attribute (tqdm has no type hints)
+    n: int  # tqdm's own attribute (tqdm has no type hints)
+    _last_line = float("-inf")  # monotonic time of the last line written
+    _printed_n = 0  # the count the last line showed
+    _closing = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("mininterval", _interval())
@@ -69,14 +73,19 @@ class _LineProgress(tqdm):  # type: ignore[misc]
             return True
         if not self.n and self.total is not None and msg is None:
             return True  # the empty bar at start says nothing
+        now = time.monotonic()
+        # set_postfix() and tqdm.write() redraw on every call: a log gets one line per interval at most
+        if msg is None and not self._closing and now - self._last_line < self.mininterval:
+            return True
+        self._last_line, self._printed_n = now, self.n
         self.fp.write((msg if msg is not None else self.__str__()) + "\n")
         self.fp.flush()
         return True
 
     def close(self) -> None:
-        if not self.disable and self.n and self.last_print_n != self.n:
+        if not self.disable and self.n and self._printed_n != self.n:
+            self._closing = True
             self.display()  # the final state, once
-            self.last_print_n = self.n
         super().close()
 
 

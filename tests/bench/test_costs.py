@@ -106,8 +106,10 @@ def test_the_command_prints_the_table_and_its_assumptions(store, tmp_path, capsy
     suite = tmp_path / "target.yaml"
     suite.write_text("name: target\nembedders: [minilm-l6]\ntasks: [ws353, simlex999]\n")
     assert main([str(store.root), "--suite", str(suite), "--models", "minilm-l6,bert-large-uncased", "--cpus", "16",
-                 "--gpus", "2"]) == 0
+                 "--gpus", "2", "--out", str(tmp_path / "costs.md")]) == 0
     out = capsys.readouterr().out
+    written = (tmp_path / "costs.md").read_text()
+    assert written.startswith("# Cost estimate") and written in out
     assert "| bert-large-uncased | scaled from minilm-l6" in out
     assert "on 16 CPUs and 2 GPUs" in out and "Assumptions:" in out and "wall-clock" in out
     assert main([str(tmp_path / "nothing")]) == 2
