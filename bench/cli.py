@@ -92,7 +92,8 @@ def _run(args: argparse.Namespace) -> int:
             score = f"{sel.value:.3f} ({sel.layer})" if sel is not None else "done"
             print(f"  ok      {cell.embedder:<24} {cell.task:<22} {score}  [{cell.seconds:.1f}s]")
         else:
-            print(f"  FAILED  {cell.embedder:<24} {cell.task:<22} {cell.error[:100]}")
+            # the whole first line (it carries the advice); a bug's traceback is logged by the runner
+            print(f"  FAILED  {cell.embedder:<24} {cell.task:<22} {cell.error.splitlines()[0] if cell.error else ''}")
 
     summary = run_suite(suite, store, on_cell=on_cell, rerun=args.rerun, executor=args.executor)
     print(f"ran {summary.ran}, skipped {summary.skipped} finished, failed {summary.failed} "

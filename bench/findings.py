@@ -121,7 +121,8 @@ def _baseline_section(cells: list[Cell], rows: list[dict[str, Any]], n_boot: int
                      "also buys.")
         elif v_plain == "contextual ahead" and v_bow == "contextual ahead":
             shrink = d_plain["diff"] - d_bow["diff"]
-            text += f" The bag of context narrows the gap by {_f(shrink)} but does not close it."
+            text += (f" The bag of context narrows the gap by {_f(shrink)} but does not close it." if shrink > 0 else
+                     f" The bag of context does not narrow the gap here (it is {_f(-shrink)} wider).")
         out.append(text)
     return out
 
@@ -146,6 +147,36 @@ def _layers_section(cells: list[Cell]) -> list[str]:
         out.append(f"- {e} ({len(layers)} layers: {', '.join(layers[:1])} ... {', '.join(layers[-1:])}): "
                    + "; ".join(parts) + ".")
     return out
+
+
+def _classification_section(cells: list[Cell], rows: list[dict[str, Any]]) -> list[str]:
+    """Downstream classification: every model's selected-layer accuracy per dataset, then the verdicts."""
+    ok = [c for c in cells if c.ok and c.selection is not None and c.task_meta.get("kind") == "classification"]
+    if not ok:
+        return []
+    from bench.tables import md_table
+
+    embs, tasks = canonical_order(ok)
+    by = {(c.embedder, c.task): c for c in ok}
+    protocols = sorted({str(r.protocol["protocol"]) for c in ok for r in c.results[:1] if r.protocol.get("protocol")})
+    table = []
+    for e in embs:
+        row = [e]
+        for t in tasks:
+            c = by.get((e, t))
+            sel = c.selection if c else None
+            row.append("" if sel is None else f"{_f(sel.value)} [{_f(sel.ci_low)}, {_f(sel.ci_high)}] (n {sel.n})")
+        table.append(row)
+    verdicts = Counter(r["verdict"] for r in rows if r["task"] in tasks and r["diff"] is not None
+                       and not (isinstance(r["diff"], float) and math.isnan(r["diff"])))
+    said = ", ".join(f"{n} {v}" for v, n in verdicts.most_common()) or "no comparison"
+    return ["", "## Downstream classification", "",
+            f"Accuracy of the selected layer (chosen by inner cross-validation or on the dev set, never the test "
+            f"items) with its 95% CI and the items scored; frozen mean-pooled features, protocol "
+            f"{', '.join(protocols) or '?'}; `sst2-finetune` fine-tunes the model on the same training phrases and "
+            "is scored on the same test items as `sst2`. SmolLM2 is scored on a smaller sample (n).", "",
+            md_table(["model", *tasks], table), "",
+            f"Contextual vs static representative on these datasets (Holm-adjusted, above): {said}."]
 
 
 def seed_spread(seed_cells: list[Cell]) -> dict[tuple[str, str], float]:
@@ -198,6 +229,7 @@ def render_findings(cells: list[Cell], *, seed_cells: list[Cell] | None = None, 
              "Do not edit: the README quotes this file."]
     lines += [""] + _headline_section(rows, n_boot, spread)
     lines += _baseline_section(cells, rows, n_boot, seed)
+    lines += _classification_section(cells, rows)
     lines += _layers_section(cells)
     lines += _seeds_section(spread, n_seeds)
     lines += _rows_section(cells)

@@ -6,8 +6,10 @@ vectors) are shown but never represent a side.
 
 Per task, each side is represented by ONE model, chosen WITHOUT test data: the model whose
 selected layer scored best on the data the layer was chosen on (``Selection.dev_value``:
-the dev half of the pairs, the dev split, the dev words); ties go to the name that sorts
-first. Test scores never choose anything here: permuting them changes no representative.
+the dev half of the pairs, the dev split, the dev words), among the side's models that scored
+at least 90% as many test items as its best-covered one (a count, not a score: a model that
+covered fewer words or was sampled more heavily is not compared on a smaller set); ties go to
+the name that sorts first. Test scores never choose anything here: permuting them changes no representative.
 The difference (contextual - static) is recomputed on the items both representatives
 scored, resampled by the task's unit (item, word, or within words: the scheme recorded with
 the items), with a paired bootstrap CI and a two-sided bootstrap p-value; the p-values of all
@@ -78,11 +80,19 @@ def comparable(cell: Cell) -> bool:
     return all(r.protocol.get("comparable", True) for r in cell.results)
 
 
+#: a side's representative must have scored at least this share of the items its best-covered model scored
+COVERAGE_FOR_REPRESENTATIVE = 0.9
+
+
 def representative(cells: list[Cell], which: str, *, higher: bool = True) -> Cell | None:
     """The ``which`` side's representative: the best DEV score of the selected layer (never test)."""
     pool = [c for c in cells if side(c.embedder_info) == which and c.selection is not None]
     if not pool:
         return None
+    # only models scored on (nearly) as many test items as the side's best-covered one: a model that covered
+    # or sampled far fewer items (OOV words, a per-model cap) would be compared on a different, smaller set
+    most = max(c.selection.n for c in pool if c.selection is not None)
+    pool = [c for c in pool if c.selection is not None and c.selection.n >= COVERAGE_FOR_REPRESENTATIVE * most]
     sign = 1.0 if higher else -1.0
 
     def key(c: Cell) -> tuple[float, str]:

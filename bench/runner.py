@@ -72,10 +72,12 @@ class ModelWork:
 class Recorder:
     """Appends each finished or failed cell to the store at once, counts it, reports it."""
 
-    def __init__(self, suite: Suite, store: ResultStore, on_cell: Callable[[Cell], None] | None) -> None:
+    def __init__(self, suite: Suite, store: ResultStore, on_cell: Callable[[Cell], None] | None,
+                 *, rerun: bool = False) -> None:
         from embeddings.progress import progress_bar
 
         self.store = store
+        self.rerun = rerun  # a re-run cell replaces the finished record of the same identity
         self.on_cell = on_cell
         self.summary = RunSummary()
         self.bar = progress_bar(total=sum(len(suite.tasks_for(e)) for e in suite.embedders),
@@ -86,7 +88,7 @@ class Recorder:
             self.summary.ran += 1
         else:
             self.summary.failed += 1
-        self.store.add(cell)
+        self.store.add(cell, replace=self.rerun)
         self.bar.update(1)
         if self.on_cell:
             self.on_cell(cell)

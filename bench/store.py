@@ -88,13 +88,14 @@ class ResultStore:
         self._records: list[Cell] = []
 
     # -- writing --------------------------------------------------------------------------
-    def add(self, cell: Cell) -> bool:
-        """Append ``cell``; returns False (and writes nothing) when its key is already finished."""
+    def add(self, cell: Cell, *, replace: bool = False) -> bool:
+        """Append ``cell``; returns False (and writes nothing) when its key is already finished,
+        unless ``replace`` (``--rerun``): then the new record supersedes the old one."""
         line = encode(cell)
         with file_lock(self.path):
             self._repair_locked()
             self._refresh()
-            if cell.ok and any(r.key == cell.key and r.ok for r in self._records):
+            if cell.ok and not replace and any(r.key == cell.key and r.ok for r in self._records):
                 return False
             with open(self.path, "ab") as f:
                 f.write(line)

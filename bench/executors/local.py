@@ -32,7 +32,7 @@ class LocalExecutor:
     def run(self, suite: Suite, store: ResultStore, *, loader: Loader, on_cell: Callable[[Cell], None] | None,
             rerun: bool) -> RunSummary:
         works = plan_run(suite, store, rerun=rerun)
-        record = Recorder(suite, store, on_cell)  # the driver alone writes the store
+        record = Recorder(suite, store, on_cell, rerun=rerun)  # the driver alone writes the store
 
         done = store.done_keys()
         for work in works:

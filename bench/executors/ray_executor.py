@@ -143,7 +143,7 @@ class RayExecutor:
 
         works = plan_run(suite, store, rerun=rerun)
         done = store.done_keys()
-        record = Recorder(suite, store, on_cell)  # the driver alone writes the store
+        record = Recorder(suite, store, on_cell, rerun=rerun)  # the driver alone writes the store
 
         waiting: list[_Model] = []
         for work in works:

@@ -43,7 +43,7 @@ from bench.tasks.senteval import (
 )
 from bench.vectors import Requests, VectorSource
 
-__all__ = ["ClassificationTask", "DATASET_TITLES"]
+__all__ = ["ClassificationTask", "DATASET_TITLES", "most_chosen"]
 
 DATASET_TITLES = {
     "mr": "MR movie-review polarity (Pang & Lee 2005)",
@@ -53,6 +53,17 @@ DATASET_TITLES = {
     "trec": "TREC question type, 6 coarse classes (Li & Roth 2002)",
     "sst2": "SST-2 binary sentiment (Socher et al. 2013): GLUE train/dev, SentEval's labelled test",
 }
+
+
+def most_chosen(chosen: list[str], layer_names: list[str]) -> str:
+    """The layer most outer folds chose; a tie goes to the lower layer (never set order, which varies by run).
+
+    >>> most_chosen(["3", "1", "3", "1", "2"], ["emb", "1", "2", "3"])
+    '1'
+    >>> most_chosen(["2", "2", "emb"], ["emb", "1", "2"])
+    '2'
+    """
+    return max(chosen, key=lambda n: (chosen.count(n), -layer_names.index(n)))
 
 
 class ClassificationTask(Task):
@@ -167,7 +178,7 @@ class ClassificationTask(Task):
                 dev_scores.append(max(scores))
                 rows = folds == f
                 correct[rows] = per_layer[best].correct[rows]
-            layer = max(set(chosen), key=chosen.count) if len(set(chosen)) > 1 else chosen[0]
+            layer = most_chosen(chosen, layer_names)
             criterion = ("per outer fold, the layer with the best inner-CV accuracy on that fold's training part "
                          f"(layers chosen: {', '.join(chosen)})") if len(layers) > 1 else "only layer"
             split_name = f"{len(set(folds.tolist()))}-fold CV (each item predicted by the fold that held it out)"

@@ -40,3 +40,31 @@ def test_sst2_reports_on_the_senteval_test_set():
     out = task.run(RandomEmbedder(dim=4))
     assert out.results[0].total == 1821 and out.selection.split == "test"
     assert "dev set" in out.selection.criterion or out.selection.criterion == "only layer"
+
+
+class LabelInLayerOne(RandomEmbedder):
+    """Random vectors, except that layer "1" of every word carries its sentence's label (one-hot, plus noise)."""
+
+    def __init__(self, label_of: dict[tuple[str, ...], int], n_classes: int) -> None:
+        super().__init__(dim=8, n_layers=3, seed=2)
+        self.label_of, self.n_classes = label_of, n_classes
+
+    def _embed(self, sentences):
+        out = super()._embed(sentences)
+        for words, (vectors, _) in zip(sentences, out):
+            vectors[:, 1, :] *= 0.3
+            vectors[:, 1, self.label_of[tuple(words)]] += 1.0
+        return out
+
+
+@pytest.mark.parametrize("name", ["mr", "trec"])  # k-fold and train/test selection
+def test_a_layer_that_encodes_the_label_is_chosen_and_classifies_it_the_others_stay_at_chance(name):
+    task = get_task(name, limit=300, n_boot=50)
+    label_of = {tuple(s): int(y) for sents, labels, _ in task.splits().values() for s, y in zip(sents, labels)}
+    n_classes = max(label_of.values()) + 1
+    out = task.run(LabelInLayerOne(label_of, n_classes))
+    by_layer = {r.layer: r.value for r in out.results}
+    assert by_layer["1"] >= 0.95
+    majority = 0.6 if name == "mr" else 0.45  # random features: near the majority class, far from 0.95
+    assert by_layer["emb"] <= majority + 0.1 and by_layer["2"] <= majority + 0.1
+    assert out.selection.layer == "1" and out.selection.value >= 0.95

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
+import pytest
+
 from bench.cli import main
 
 
@@ -62,3 +68,36 @@ def test_tokenization_report_counts_pieces_and_skips_when_unchanged(tmp_path, ca
     capsys.readouterr()
     assert main(["tokenization", "--embedders", "minilm-l6,glove-6b-50d", "--out", str(tmp_path)]) == 0
     assert "up to date" in capsys.readouterr().out and loaded == ["minilm-l6"]
+
+
+FAILING_RUN = """
+import sys
+import bench.tasks.similarity as similarity
+from bench.cli import main
+from embeddings.support.errors import CtxbenchError
+
+def evaluate(self, source):
+    if sys.argv[1] == "bug":
+        raise TypeError("a deliberate bug inside a task")
+    raise CtxbenchError("ws353: the mirror copy is damaged; replace the mirror copy with a verified one " + "x" * 80)
+
+similarity.SimilarityTask.evaluate = evaluate
+sys.exit(main(["--no-progress", "run", sys.argv[2], "--out", sys.argv[3]]))
+"""
+
+
+@pytest.mark.parametrize("kind", ["bug", "expected"])
+def test_a_bug_in_a_task_shows_its_traceback_and_an_expected_error_one_full_line(kind, tmp_path):
+    suite = tmp_path / "s.yaml"
+    suite.write_text("name: s\nsettings: {n_boot: 20}\nembedders: [random]\ntasks: [ws353, mc30]\n")
+    run = subprocess.run([sys.executable, "-c", FAILING_RUN, kind, str(suite), str(tmp_path / "res")],
+                         capture_output=True, text=True, env={**os.environ, "CTXBENCH_PROGRESS": "0"})
+    assert run.returncode == 1  # failed cells: the run goes on, then fails
+    assert "ran 0, skipped 0 finished, failed 2" in run.stdout
+    if kind == "bug":
+        assert "Traceback (most recent call last)" in run.stderr
+        assert "in evaluate" in run.stderr and "TypeError: a deliberate bug inside a task" in run.stderr
+    else:
+        assert "Traceback" not in run.stderr
+        line = next(x for x in run.stdout.splitlines() if "FAILED" in x)
+        assert line.endswith("x" * 80) and "replace the mirror copy" in line

@@ -147,3 +147,18 @@ def test_p_value_below_the_bootstrap_resolution_is_a_bound():
              cell("bert", "wic", "bert", True, 1.0, ids, [1] * 40)]
     text = render_headline(cells, n_boot=500)
     assert "< 0.002" in text and "contextual ahead" in text
+
+
+def test_a_model_scored_on_far_fewer_items_does_not_represent_its_side():
+    ten, three = "abcdefghij", "abc"
+    cells = [
+        cell("glove", "sst2", "glove", False, 0.6, ten, [1] * 6 + [0] * 4, dev=0.6),
+        cell("bert", "sst2", "bert", True, 0.8, ten, [1] * 8 + [0] * 2, dev=0.7),
+        # the best dev score, but a per-model sample of 3 of the 10 test items: not the representative
+        cell("gpt", "sst2", "gpt", True, 1.0, three, [1, 1, 1], dev=0.9),
+        cell("gpt-nearly", "sst2", "gpt", True, 0.7, ten[:9], [1] * 6 + [0] * 3, dev=0.65),  # 9 of 10: eligible
+    ]
+    row = headline(cells, n_boot=100).iloc[0]
+    assert row["contextual_model"] == "bert" and row["n_paired"] == 10
+    cells[1] = cell("bert", "sst2", "bert", True, 0.8, ten, [1] * 8 + [0] * 2, dev=0.6)
+    assert headline(cells, n_boot=100).iloc[0]["contextual_model"] == "gpt-nearly"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -93,9 +94,14 @@ def test_rerun_forces_the_selected_cells(tmp_path):
     store = ResultStore(tmp_path)
     suite = Suite.from_dict(SUITE)
     run_suite(suite, store)
+    before = {c.slot: c.finished for c in store.cells()}
+    time.sleep(1.1)  # finished times have one-second resolution
     again = run_suite(suite.select(tasks=["ws353"]), store, rerun=True)
     assert (again.ran, again.skipped) == (2, 0)
-    assert len(store.cells()) == 4
+    cells = store.cells()
+    assert len(cells) == 4
+    for c in cells:  # the re-run records replaced the old ones; the others are untouched
+        assert (c.finished > before[c.slot]) == (c.task == "ws353"), c.slot
 
 
 def test_a_failing_model_or_task_loses_nothing_else(tmp_path):
@@ -156,3 +162,37 @@ def test_per_model_overrides_cap_one_model_and_show_in_its_cells(tmp_path):
         Suite.from_dict({"embedders": ["random"], "tasks": ["ws353"], "overrides": [{"tasks": ["ws353"]}]})
     with pytest.raises(ValueError, match="executor 'slurm'"):
         Suite.from_dict({"embedders": ["random"], "tasks": ["ws353"], "executor": "slurm"})
+
+
+def test_a_run_killed_with_sigkill_resumes_to_the_same_tables(tmp_path):
+    """kill -9 in the middle of a suite, run the same command again: the tables of an uninterrupted run."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    suite = tmp_path / "s.yaml"
+    suite.write_text("name: s\nsettings: {n_boot: 200}\nembedders: [random, {name: random, options: {seed: 1}}]\n"
+                     "tasks: [ws353, simlex999, men, rg65, mc30, mturk287, polysemy-probe, direction-probe]\n")
+    env = {**os.environ, "CTXBENCH_PROGRESS": "0"}
+
+    def command(out):
+        return [sys.executable, "-m", "bench.cli", "run", str(suite), "--out", str(out)]
+
+    subprocess.run(command(tmp_path / "whole"), env=env, check=True, capture_output=True)
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(command(killed), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    store = killed / "cells.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (store.exists() and store.read_bytes().count(b"\n") >= 2):
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = store.read_bytes().count(b"\n")
+    assert 2 <= done < 16, f"the kill should land mid-suite ({done} of 16 cells stored)"
+    subprocess.run(command(killed), env=env, check=True, capture_output=True)
+    cells = [json.loads(line) for line in store.read_text().splitlines()]
+    assert len(cells) == 16 and len({c["key"] for c in cells}) == 16
+    for table in ("summary.md", "layers.md", "results.csv", "headline.md"):
+        assert (killed / table).read_bytes() == (tmp_path / "whole" / table).read_bytes(), table
