@@ -169,3 +169,15 @@ class SentenceClassifier:
     def score(self, sentences: Sequence[Sequence[str]], labels: Sequence[Any]) -> float:
         """Accuracy on labelled sentences."""
         return accuracy(self.predict(sentences), labels)
+
+
+def check_train_dev(train_sentences: Sequence[Sequence[str]], train_labels: Sequence[Any],
+                    dev_sentences: Sequence[Sequence[str]] | None,
+                    dev_labels: Sequence[Any] | None) -> tuple[Labelled, Labelled | None]:
+    """A fine-tuning function's training data and optional dev data, checked; dev coded with train's classes."""
+    train = check_labelled(train_sentences, train_labels, what="train")
+    if dev_sentences is None:
+        return train, None
+    if dev_labels is None:
+        raise ValueError("dev_sentences given without dev_labels")
+    return train, check_labelled(dev_sentences, dev_labels, what="dev", classes=train.classes)

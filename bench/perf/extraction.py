@@ -18,7 +18,6 @@ Every side uses the thread count ``embed()`` uses (the adapter's ``threads``, de
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 import time
@@ -28,6 +27,7 @@ from typing import Any
 from bench.perf.figures import Figure, Goal, Section
 from bench.perf.hf_baselines import NaiveLoop, RawForward, checkpoint_dir, padding_cost
 from bench.perf.options import PerfOptions, describe_options
+from bench.perf.section_cli import section_main
 from bench.perf.sentences import split_sets, sst2_pool
 from bench.perf.timing import THROUGHPUT_HEADER, interleave, median_ratio, throughput_rows
 
@@ -125,18 +125,7 @@ def run(opts: PerfOptions, models: list[str] | None = None) -> Section:
 
 
 def main(argv: list[str]) -> None:
-    p = argparse.ArgumentParser(prog="python -m bench.perf extraction", description=__doc__.split("\n")[0])
-    PerfOptions.add_arguments(p)
-    p.add_argument("--models", default=",".join(MODELS))
-    args = p.parse_args(argv)
-    from bench.perf.figures import figures_table
-    from bench.perf.suite import setup_process
-
-    opts = PerfOptions.from_args(args)
-    setup_process(opts)
-    section = run(opts, args.models.split(","))
-    print(section.markdown())
-    print(figures_table(section.figures))
+    section_main(argv, prog="extraction", doc=__doc__, models=MODELS, run=run)
 
 
 if __name__ == "__main__":

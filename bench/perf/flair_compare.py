@@ -13,7 +13,6 @@ least 3.5x flair's throughput. Also reported: the pad tokens length sorting save
 
 from __future__ import annotations
 
-import argparse
 import logging
 import statistics
 import sys
@@ -26,6 +25,7 @@ from bench.perf.figures import Figure, Goal, Section
 from bench.perf.hf_baselines import checkpoint_dir
 from bench.perf.options import PerfOptions, describe_options
 from bench.perf.peer import FlairPeer
+from bench.perf.section_cli import section_main
 from bench.perf.sentences import split_sets, sst2_pool
 from bench.perf.timing import THROUGHPUT_HEADER, interleave, median_ratio, throughput_rows
 
@@ -128,18 +128,7 @@ def run(opts: PerfOptions, models: list[str] | None = None) -> Section:
 
 
 def main(argv: list[str]) -> None:
-    p = argparse.ArgumentParser(prog="python -m bench.perf flair", description=__doc__.split("\n")[0])
-    PerfOptions.add_arguments(p)
-    p.add_argument("--models", default=",".join(MODELS))
-    args = p.parse_args(argv)
-    from bench.perf.figures import figures_table
-    from bench.perf.suite import setup_process
-
-    opts = PerfOptions.from_args(args)
-    setup_process(opts)
-    section = run(opts, args.models.split(","))
-    print(section.markdown())
-    print(figures_table(section.figures))
+    section_main(argv, prog="flair", doc=__doc__, models=MODELS, run=run)
 
 
 if __name__ == "__main__":

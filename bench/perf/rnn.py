@@ -10,7 +10,6 @@ options say otherwise, e.g. ``tiny=true``, which the rows then name). The baseli
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 import time
@@ -21,6 +20,7 @@ from bench.perf.extraction import embed_threads
 from bench.perf.figures import Figure, Goal, Section
 from bench.perf.options import PerfOptions, describe_options
 from bench.perf.rnn_baselines import ElmoRawForward, UlmfitRawForward
+from bench.perf.section_cli import section_main
 from bench.perf.sentences import split_sets, sst2_pool
 from bench.perf.timing import THROUGHPUT_HEADER, interleave, median_ratio, throughput_rows
 
@@ -97,18 +97,7 @@ def run(opts: PerfOptions, models: list[str] | None = None) -> Section:
 
 
 def main(argv: list[str]) -> None:
-    p = argparse.ArgumentParser(prog="python -m bench.perf rnn", description=__doc__.split("\n")[0])
-    PerfOptions.add_arguments(p)
-    p.add_argument("--models", default=",".join(MODELS))
-    args = p.parse_args(argv)
-    from bench.perf.figures import figures_table
-    from bench.perf.suite import setup_process
-
-    opts = PerfOptions.from_args(args)
-    setup_process(opts)
-    section = run(opts, args.models.split(","))
-    print(section.markdown())
-    print(figures_table(section.figures))
+    section_main(argv, prog="rnn", doc=__doc__, models=MODELS, run=run)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ extra thread spins against other processes, so this is measured on a quiet machi
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from functools import partial
@@ -20,6 +19,7 @@ from typing import Any
 from bench.perf.figures import Figure, Section
 from bench.perf.machine import QUIET_SHARE, CpuShare, quiet
 from bench.perf.options import PerfOptions, describe_options
+from bench.perf.section_cli import section_main
 from bench.perf.sentences import split_sets, sst2_pool
 from bench.perf.timing import THROUGHPUT_HEADER, interleave, median_ratio, throughput_rows
 from embeddings.support.threads import torch_threads
@@ -103,18 +103,7 @@ def run(opts: PerfOptions, models: list[str] | None = None) -> Section:
 
 
 def main(argv: list[str]) -> None:
-    p = argparse.ArgumentParser(prog="python -m bench.perf threads", description=__doc__.split("\n")[0])
-    PerfOptions.add_arguments(p)
-    p.add_argument("--models", default=",".join(MODELS))
-    args = p.parse_args(argv)
-    from bench.perf.figures import figures_table
-    from bench.perf.suite import setup_process
-
-    opts = PerfOptions.from_args(args)
-    setup_process(opts)
-    section = run(opts, args.models.split(","))
-    print(section.markdown())
-    print(figures_table(section.figures))
+    section_main(argv, prog="threads", doc=__doc__, models=MODELS, run=run)
 
 
 if __name__ == "__main__":

@@ -77,8 +77,8 @@ from embeddings.labelled import (
     Labelled,
     SentenceClassifier,
     accuracy,
-    check_labelled,
     check_sentences,
+    check_train_dev,
     length_batches,
     sortish_batches,
 )
@@ -321,12 +321,7 @@ def finetune_classifier(
     import torch
 
     settings = settings or FinetuneSettings()
-    train = check_labelled(train_sentences, train_labels, what="train")
-    dev: Labelled | None = None
-    if dev_sentences is not None:
-        if dev_labels is None:
-            raise ValueError("dev_sentences given without dev_labels")
-        dev = check_labelled(dev_sentences, dev_labels, what="dev", classes=train.classes)
+    train, dev = check_train_dev(train_sentences, train_labels, dev_sentences, dev_labels)
     with torch_threads(settings.threads):
         torch.manual_seed(settings.seed)
         model, tokenizer = load_for_classification(source, len(train.classes))

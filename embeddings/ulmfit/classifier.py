@@ -89,8 +89,8 @@ from embeddings.labelled import (
     Labelled,
     SentenceClassifier,
     accuracy,
-    check_labelled,
     check_sentences,
+    check_train_dev,
     length_batches,
     random_batches,
 )
@@ -317,12 +317,7 @@ def train_ulmfit_classifier(
     """
     settings = settings or ClassifierSettings()
     source = _as_lm(lm)
-    train = check_labelled(train_sentences, train_labels, what="train")
-    dev: Labelled | None = None
-    if dev_sentences is not None:
-        if dev_labels is None:
-            raise ValueError("dev_sentences given without dev_labels")
-        dev = check_labelled(dev_sentences, dev_labels, what="dev", classes=train.classes)
+    train, dev = check_train_dev(train_sentences, train_labels, dev_sentences, dev_labels)
     start = time.perf_counter()
     with torch_threads(settings.threads):
         ft = None
