@@ -26,6 +26,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bench.datasets.analogy import read_questions_words, read_vecto_csv
+from bench.datasets.classification import TREC_CLASSES, read_sentences, read_trec, read_tsv
 from bench.datasets.coarsewsd import read_classes, read_split
 from bench.datasets.corpora import read_brown_zip
 from bench.datasets.scws import RATING_RANGE, read_scws
@@ -356,3 +357,45 @@ def test_brown_zip_damage_names_the_file(tmp_path: Path) -> None:
     assert sentences[0] == ("the", "fulton", "county", "grand", "jury", "said", ".")
     assert ("café", "is", "open", ".") in sentences and math.isclose(len(sentences), 60)
 
+
+
+# -- classification (SentEval / GLUE / TREC layouts) ---------------------------------------------
+SENTENCES = "simplistic , silly and tedious .\nit 's so laddish and juvenile .\nexploitative and largely devoid .\n"
+SST_TSV = "sentence\tlabel\nhide new secretions from the parental units \t0\ncontains no wit \t0\nthat loves \t1\n"
+TREC = ("DESC:manner How did serfdom develop in and then leave Russia ?\nENTY:cremat What films featured the "
+        "character Popeye Doyle ?\nNUM:date When was Ozzy Osbourne born ?\n")
+
+
+def _validate_rows(labels: set[int]):
+    def validate(rows: list) -> None:
+        assert rows
+        for lineno, tokens, label in rows:
+            assert isinstance(lineno, int) and lineno >= 1
+            assert tokens and all(t and not any(c.isspace() for c in t) for t in tokens), tokens
+            assert label in labels, label
+    return validate
+
+
+@FUZZ
+@given(data=st.data())
+def test_classification_sentence_files(tmp_path: Path, data: st.DataObject) -> None:
+    path = tmp_path / "rt-polarity.neg"
+    path.write_bytes(data.draw(damaged(SENTENCES, sep=" ")))
+    check_refused_or_valid(lambda: read_sentences(path, 0), [path], validate=_validate_rows({0}))
+
+
+@FUZZ
+@given(data=st.data())
+def test_classification_tsv_files(tmp_path: Path, data: st.DataObject) -> None:
+    path = tmp_path / "train.tsv"
+    path.write_bytes(data.draw(damaged(SST_TSV, sep="\t")))
+    check_refused_or_valid(lambda: read_tsv(path, header="sentence\tlabel"), [path],
+                           validate=_validate_rows({0, 1}))
+
+
+@FUZZ
+@given(data=st.data())
+def test_trec_files(tmp_path: Path, data: st.DataObject) -> None:
+    path = tmp_path / "train_5500.label"
+    path.write_bytes(data.draw(damaged(TREC, sep=" ", encoding="latin-1")))
+    check_refused_or_valid(lambda: read_trec(path), [path], validate=_validate_rows(set(range(len(TREC_CLASSES)))))
