@@ -30,8 +30,9 @@ bench: install
 	$(BIN)/ctxbench report results --readme README.md && exit $$status
 
 # re-run the default suite from nothing (fresh cache, fresh store) and compare with results/:
-# bit for bit on the CPU that made them; on another CPU, the models trained with torch within
-# their measured seed spread (see bench/reproduce.py), everything else exactly
+# bit for bit on the CPU that made them; on another CPU, the models trained with torch and the
+# fine-tuned rows within their measured seed spread (see bench/reproduce.py), the rest at the
+# printed precision
 reproduce: install
 	rm -rf /tmp/ctxbench-reproduce && mkdir -p /tmp/ctxbench-reproduce
 	CTXBENCH_CACHE=/tmp/ctxbench-reproduce/cache $(BIN)/ctxbench --no-progress run default --out /tmp/ctxbench-reproduce/results

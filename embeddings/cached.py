@@ -1,4 +1,7 @@
-"""An in-memory sentence cache around any embedder (the runner wraps every model in one).
+"""An in-memory sentence cache around any embedder, for using the adapters outside the benchmark.
+
+(The benchmark's runner does not use it: it embeds each task's declared inputs once into its own
+on-disk cache, `bench.vectors`.)
 
 Tasks of a suite embed the same inputs again and again (the words of WS353 alone, then
 of its similarity and relatedness subsets; the same probe sentences for two probes). A

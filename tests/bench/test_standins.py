@@ -171,7 +171,7 @@ def test_two_processes_needing_one_stand_in_train_it_once(tmp_path):
     """Both processes load the same tiny word2vec-brown at once; the training count is 1."""
     script = tmp_path / "load.py"
     script.write_text(textwrap.dedent("""
-        import sys, time
+        import os, pathlib, sys, time
         import bench.standins.word2vec as r
         import embeddings
         real = r.train_word2vec
@@ -181,12 +181,20 @@ def test_two_processes_needing_one_stand_in_train_it_once(tmp_path):
             time.sleep(1.0)  # keep the lock long enough for the other process to wait on it
             return real(*a, **k)
         r.train_word2vec = counting
+        # a barrier: both processes are imported and ready before either asks for the model
+        ready = pathlib.Path(sys.argv[2])
+        (ready / str(os.getpid())).touch()
+        deadline = time.monotonic() + 60
+        while len(list(ready.iterdir())) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
         emb = embeddings.load("word2vec-brown", vector_size=8, max_sentences=300, epochs=1, min_count=2)
         print(emb.vocab_size)
     """))
     log = tmp_path / "trainings.log"
     env = {**os.environ, "CTXBENCH_PROGRESS": "0"}
-    procs = [subprocess.Popen([sys.executable, str(script), str(log)], env=env, stdout=subprocess.PIPE,
+    ready = tmp_path / "ready"
+    ready.mkdir()
+    procs = [subprocess.Popen([sys.executable, str(script), str(log), str(ready)], env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outs = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), outs
