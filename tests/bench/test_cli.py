@@ -101,3 +101,20 @@ def test_a_bug_in_a_task_shows_its_traceback_and_an_expected_error_one_full_line
         assert "Traceback" not in run.stderr
         line = next(x for x in run.stdout.splitlines() if "FAILED" in x)
         assert line.endswith("x" * 80) and "replace the mirror copy" in line
+
+
+def test_a_run_logging_to_a_file_writes_a_few_progress_lines_not_a_redraw_per_cell(tmp_path):
+    suite = tmp_path / "s.yaml"
+    suite.write_text("name: s\nsettings: {n_boot: 20}\nembedders: [random, {name: random, options: {seed: 1}}]\n"
+                     "tasks: [ws353, ws353-sim, ws353-rel, mc30, rg65, mturk287, polysemy-probe, direction-probe]\n")
+    err = tmp_path / "stderr.log"
+    env = {**os.environ, "CTXBENCH_PROGRESS": "1", "CTXBENCH_PROGRESS_INTERVAL": "60"}
+    with err.open("w") as f:  # a file, not a terminal
+        run = subprocess.run([sys.executable, "-m", "bench.cli", "run", str(suite), "--out", str(tmp_path / "r")],
+                             stderr=f, stdout=subprocess.PIPE, text=True, env=env)
+    assert run.returncode == 0 and run.stdout.count("  ok  ") == 16  # 16 cells reported on stdout
+    text = err.read_text()
+    bars = [line for line in text.splitlines() if "%|" in line]
+    assert "\r" not in text
+    assert 1 <= len(bars) <= 4, bars  # the suite bar's first and final state, not one per cell
+    assert "16/16" in bars[-1]
