@@ -33,8 +33,11 @@ bench: install
 # bit for bit on the CPU that made them; on another CPU, the models trained with torch and the
 # fine-tuned rows within their measured seed spread (see bench/reproduce.py), the rest at the
 # printed precision
+# (the seeds and full stores are separate runs, `make seeds` and `ctxbench run full`: the findings
+# read the committed ones, linked in, not re-run)
 reproduce: install
-	rm -rf /tmp/ctxbench-reproduce && mkdir -p /tmp/ctxbench-reproduce
+	rm -rf /tmp/ctxbench-reproduce && mkdir -p /tmp/ctxbench-reproduce/results
+	for d in seeds full; do if [ -d results/$$d ]; then ln -s "$(CURDIR)/results/$$d" /tmp/ctxbench-reproduce/results/$$d; fi; done
 	CTXBENCH_CACHE=/tmp/ctxbench-reproduce/cache $(BIN)/ctxbench --no-progress run default --out /tmp/ctxbench-reproduce/results
 	$(BIN)/python -m bench.reproduce results /tmp/ctxbench-reproduce/results
 
