@@ -45,6 +45,12 @@ def _verdict(diff: float, low: float, high: float, p_adj: float) -> str:
     return "no evidence of a difference"
 
 
+def _compared(row: dict[str, Any]) -> bool:
+    """A headline row with a paired difference (not a task left uncompared)."""
+    diff = row["diff"]
+    return diff is not None and not (isinstance(diff, float) and math.isnan(diff))
+
+
 def _headline_section(rows: list[dict[str, Any]], n_boot: int, spread: dict[tuple[str, str], float]) -> list[str]:
     out = ["## Static vs contextual, per task", "",
            "Each side's representative was chosen per task on dev data (never test); differences are on the "
@@ -52,7 +58,7 @@ def _headline_section(rows: list[dict[str, Any]], n_boot: int, spread: dict[tupl
            "compared tasks.", ""]
     by_verdict: Counter[str] = Counter()
     for r in rows:
-        if r["diff"] is None or (isinstance(r["diff"], float) and math.isnan(r["diff"])):
+        if not _compared(r):
             if r["note"] and "descriptive" not in r["note"]:
                 out.append(f"- **{r['task']}**: not compared ({r['note']}).")
             continue
@@ -167,14 +173,18 @@ def _classification_section(cells: list[Cell], rows: list[dict[str, Any]]) -> li
             sel = c.selection if c else None
             row.append("" if sel is None else f"{_f(sel.value)} [{_f(sel.ci_low)}, {_f(sel.ci_high)}] (n {sel.n})")
         table.append(row)
-    verdicts = Counter(r["verdict"] for r in rows if r["task"] in tasks and r["diff"] is not None
-                       and not (isinstance(r["diff"], float) and math.isnan(r["diff"])))
+    verdicts = Counter(r["verdict"] for r in rows if r["task"] in tasks and _compared(r))
+    # models scored on fewer items than the most of any model on the same task (a per-model cap)
+    most = {t: max(c.selection.n for c in ok if c.task == t and c.selection is not None) for t in tasks}
+    sampled = [e for e in embs if any(c.selection is not None and c.selection.n < most[c.task]
+                                      for c in ok if c.embedder == e)]
     said = ", ".join(f"{n} {v}" for v, n in verdicts.most_common()) or "no comparison"
     return ["", "## Downstream classification", "",
             f"Accuracy of the selected layer (chosen by inner cross-validation or on the dev set, never the test "
             f"items) with its 95% CI and the items scored; frozen mean-pooled features, protocol "
             f"{', '.join(protocols) or '?'}; `sst2-finetune` fine-tunes the model on the same training phrases and "
-            "is scored on the same test items as `sst2`. SmolLM2 is scored on a smaller sample (n).", "",
+            "is scored on the same test items as `sst2`."
+            + (f" Scored on a smaller sample on some datasets (n): {', '.join(sampled)}." if sampled else ""), "",
             md_table(["model", *tasks], table), "",
             f"Contextual vs static representative on these datasets (Holm-adjusted, above): {said}."]
 
