@@ -111,9 +111,10 @@ class FinetuneSettings:
     #: sentences per forward pass when predicting
     eval_batch_size: int = 64
     seed: int = 0
-    #: torch threads while training and predicting (None: torch's setting, one per core; as
-    #: for embedding, results/perf.md measured 2 threads 1.6-1.7x faster on 2 idle cores)
-    threads: int | None = None
+    #: torch threads while training and predicting (None: leave torch's setting alone). One, as for
+    #: every model ctxbench trains: a training run amplifies rounding, and with torch's ambient
+    #: thread count the same fine-tuning gave different accuracies in one test run and the next
+    threads: int | None = 1
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1 or self.max_length < 2:
